@@ -25,6 +25,10 @@ from patterns.tables import LinkRule, Tables, load_tables
 BUILTIN_DIR = Path(__file__).parent
 CATEGORY_ID = re.compile(r"[a-z][a-z0-9_]*")
 STATUSES = ("valid", "malformed", "placeholder")
+# A category's regexes run from this many characters before one of its anchors to
+# this many after it: every pattern's match lies within that reach of an anchor.
+REACH_BEFORE = 48
+REACH_AFTER = 200
 
 
 class CatalogueError(ValueError):
@@ -224,7 +228,7 @@ def load_category(path: Path, tables: Tables) -> Category:
     title = reader.get("title", str)
     source = reader.get("source", str)
     anchors = tuple(reader.get("anchors", list))
-    if not anchors or not all(isinstance(a, str) and a for a in anchors):
+    if not all(isinstance(a, str) and a for a in anchors):
         raise CatalogueError(f"{where}.anchors: a list of non-empty strings is required")
     link = reader.get("link", str, None)
     if link is not None and link not in tables.link_rules:
@@ -330,29 +334,59 @@ class Catalogue:
         """
         return self.scan(normalise(text), year=year)
 
+    def _spans(self, category: Category, text: str, lower: str) -> list[tuple[int, int]]:
+        """Where the category's regexes need to run: around each anchor, merged.
+
+        Running a regex only near its keywords keeps a scan proportional to the
+        keywords found rather than to the text, whatever the regexes look like."""
+        if not category.anchors:
+            return [(0, len(text))]
+        spans = []
+        for anchor in self._anchors[category.id]:
+            haystack = lower if anchor.isascii() else text
+            pos = haystack.find(anchor)
+            while pos >= 0:
+                spans.append((max(0, pos - REACH_BEFORE), pos + len(anchor) + REACH_AFTER))
+                pos = haystack.find(anchor, pos + 1)
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def _matches(self, rules: Iterable[tuple[Category, Rule]], spans: dict[str, list[tuple[int, int]]],
+                 text: str) -> list[tuple[int, int, int, Category, Rule, re.Match[str]]]:
+        return [
+            (m.start(), m.end(), category.order, category, rule, m)
+            for category, rule in rules
+            for start, end in spans[category.id]
+            for m in rule.regex.finditer(text, start, end)
+            if m.end() > m.start()
+        ]
+
     def scan(self, text: str, *, year: int) -> list[Hit]:
         """Every number in already-normalised ``text``, in text order."""
         lower = text.lower()
-        active = [
-            c for c in self.categories.values()
-            if any(a in lower if a.isascii() else a in text for a in self._anchors[c.id])
-        ]
+        spans = {c.id: self._spans(c, text, lower) for c in self.categories.values()}
+        active = [c for c in self.categories.values() if spans[c.id]]
         taken: list[tuple[int, int]] = []
-        strict = _pick(
-            [(m.start(), m.end(), c.order, c, r, m)
-             for c in active for r in c.strict for m in r.regex.finditer(text) if m.end() > m.start()],
-            taken,
-        )
+        strict = _pick(self._matches(((c, r) for c in active for r in c.strict), spans, text), taken)
+        loose_rules = ((c, r) for c in active for r in (*c.loose, *(ln.rule for ln in c.link_numbers)))
         loose = _pick(
-            [(m.start(), m.end(), c.order, c, r, m)
-             for c in active for r in (*c.loose, *(ln.rule for ln in c.link_numbers))
-             for m in r.regex.finditer(text)
-             if m.end() > m.start() and not _overlaps((m.start(), m.end()), taken)],
+            [m for m in self._matches(loose_rules, spans, text) if not _overlaps(m[:2], taken)],
             taken,
         )
         ctx = CheckContext(self.tables, year)
         hits = [self.judge(c, r, m, ctx) for c, r, m in strict + loose]
         return sorted(hits, key=lambda h: h.start)
+
+    def judge_link(self, category: str, link_number: LinkNumber, match: re.Match[str],
+                   year: int) -> Hit:
+        """Judge a record code read from a registry link (``link_number.rule`` matched it)."""
+        return self.judge(self.categories[category], link_number.rule, match,
+                          CheckContext(self.tables, year))
 
     def judge(self, category: Category, rule: Rule, match: re.Match[str], ctx: CheckContext) -> Hit:
         """Build the canonical number of one match and run its checks."""
@@ -373,7 +407,7 @@ class Catalogue:
         value = match.group("value") if "value" in groups and groups["value"] else match.group(0)
         if re.search(r"\S\s+\S", value.strip()):
             issues.append(Issue("spaces_in_number", "warning"))
-        if rule.number is not None and _LOWER_LATIN.search(value) and value.upper() != value \
+        if rule.kind != "link" and rule.number is not None and _LOWER_LATIN.search(value) and value.upper() != value \
                 and not _LOWER_LATIN.search(number):
             issues.append(Issue("lowercase_letters", "warning"))
         severities = {i.severity for i in issues}

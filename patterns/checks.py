@@ -153,7 +153,7 @@ def _year(params: _Params, tables: Tables) -> Check:
     return check
 
 
-_MASK = re.compile(r"[xX*＊]")
+_MASK = re.compile(r"[xX*＊]{2,}")
 
 
 def is_placeholder(value: str, known: frozenset[str] = frozenset()) -> bool:
