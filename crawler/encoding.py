@@ -1,0 +1,68 @@
+"""Turning a page's bytes into text, even when the page lies about its charset.
+
+Chinese sites often declare UTF-8 and send GBK, or the reverse. Text that decodes
+as strict UTF-8 is UTF-8 (GBK text almost never does); otherwise the declared
+charset is used, with GB18030 (a superset of GBK and GB2312) for any Chinese
+declaration and for none. Decoding never raises.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.I)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]{1,40})", re.I)
+_CHINESE = {"gbk", "gb2312", "gb18030", "x-gbk", "cp936", "euc-cn", "hz-gb-2312"}
+
+
+def declared_charset(body: bytes, content_type: str | None = None) -> str | None:
+    """The charset named by the HTTP header, else by a ``<meta>`` in the first 4 KB.
+
+    >>> declared_charset(b'<meta charset="gb2312">')
+    'gb2312'
+    >>> declared_charset(b"", "text/html; charset=UTF-8")
+    'utf-8'
+    """
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type)
+        if m:
+            return m.group(1).lower()
+    m = _META_CHARSET.search(body[:4096])
+    return m.group(1).decode("ascii").lower() if m else None
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode a page; return the text and the encoding actually used.
+
+    >>> decode_html("京ICP备".encode("gbk"), "text/html; charset=utf-8")
+    ('京ICP备', 'gb18030')
+    >>> decode_html("京ICP备".encode("utf-8"), "text/html; charset=gbk")
+    ('京ICP备', 'utf-8')
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body.decode(name, errors="replace"), name
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = declared_charset(body, content_type)
+    codec = _codec(declared)
+    if codec is None or declared in _CHINESE or codec in ("utf-8", "ascii"):
+        codec = "gb18030"
+    try:
+        return body.decode(codec), codec
+    except UnicodeDecodeError:
+        return body.decode(codec, errors="replace"), codec
