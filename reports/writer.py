@@ -1,0 +1,148 @@
+"""Write a crawl's reports into a directory, all or nothing.
+
+The files are written into a hidden directory next to ``out_dir`` and swapped into
+place by renames only once all of them are complete. If anything fails on the way,
+the hidden directory is removed and an earlier report in ``out_dir`` stays as it was.
+
+Results stream through: the first pass writes ``results.jsonl`` while learning the
+columns of ``sites.csv``; the second pass reads ``results.jsonl`` back to write the
+CSV files and count the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from reports.csvfile import ExcelCsvWriter
+from reports.jsonl import read_results, write_results
+from reports.rows import FINDING_COLUMNS, SiteLayout, finding_rows, headers, site_row
+from reports.summary import Summary
+from reports.verdict import Judge
+from reports.verdict import judge as default_judge
+
+SITES, FINDINGS, RESULTS, SUMMARY = "sites.csv", "findings.csv", "results.jsonl", "summary.json"
+# Only a directory holding nothing but these may be replaced by a new report.
+REPORT_FILES = frozenset({SITES, FINDINGS, RESULTS, SUMMARY})
+
+
+class ReportDirError(ValueError):
+    """``out_dir`` cannot take a report: it is a file or holds other files."""
+
+
+def write_reports(
+    results: Iterable[Mapping[str, Any]],
+    out_dir: Path,
+    meta: Mapping[str, Any],
+    *,
+    judge: Judge = default_judge,
+    lang: str | None = None,
+) -> Summary:
+    """Write ``sites.csv``, ``findings.csv``, ``results.jsonl`` and ``summary.json``.
+
+    ``meta`` (run start and end, tool and catalogue versions, vantage, input line
+    counts) goes into ``summary.json`` as given. ``judge`` is the verdict rule;
+    ``lang`` ("en" or "zh") swaps the CSV column keys for labels.
+    """
+    out_dir = out_dir.absolute()
+    _check_replaceable(out_dir)
+    headers([], lang)  # reject an unknown language before any work
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(6)}.new")
+    staging.mkdir()  # not tempfile.mkdtemp: its mode 0700 would stay on the report
+    try:
+        summary = _write_all(results, staging, meta, judge, lang)
+        _swap_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return summary
+
+
+def _check_replaceable(out_dir: Path) -> None:
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ReportDirError(f"{out_dir} is not a directory")
+    others = sorted(entry.name for entry in out_dir.iterdir() if entry.name not in REPORT_FILES)
+    if others:
+        raise ReportDirError(
+            f"{out_dir} holds files that are not reports ({', '.join(others[:5])}); "
+            "write the report to a new or empty directory"
+        )
+
+
+def _write_all(
+    results: Iterable[Mapping[str, Any]],
+    staging: Path,
+    meta: Mapping[str, Any],
+    judge: Judge,
+    lang: str | None,
+) -> Summary:
+    layout = SiteLayout()
+    with _durable(staging / RESULTS, "w", encoding="utf-8", newline="\n") as stream:
+        write_results(stream, _included(results, layout))
+
+    summary = Summary()
+    with (
+        _durable(staging / SITES, "wb") as sites_file,
+        _durable(staging / FINDINGS, "wb") as findings_file,
+        ExcelCsvWriter(sites_file) as sites,
+        ExcelCsvWriter(findings_file) as findings,
+    ):
+        sites.writerow(headers(layout.columns(), lang))
+        findings.writerow(headers(FINDING_COLUMNS, lang))
+        for result in read_results(staging / RESULTS):
+            verdict = judge(result)
+            summary.add(result, verdict)
+            sites.writerow(site_row(result, verdict, layout))
+            for row in finding_rows(result):
+                findings.writerow(row)
+
+    with _durable(staging / SUMMARY, "w", encoding="utf-8") as stream:
+        json.dump({"meta": dict(meta), **summary.to_dict()}, stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+    return summary
+
+
+def _included(
+    results: Iterable[Mapping[str, Any]], layout: SiteLayout
+) -> Iterator[Mapping[str, Any]]:
+    """Pass the results through, letting ``layout`` learn their columns."""
+    for result in results:
+        layout.include(result)
+        yield result
+
+
+@contextmanager
+def _durable(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing; once written, flush it to disk before closing."""
+    with path.open(mode, **options) as stream:
+        yield stream
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Rename ``staging`` to ``out_dir``, moving an earlier report aside first.
+
+    Between the two renames ``out_dir`` is briefly absent; the earlier report is then
+    in the ``.old`` directory, never half overwritten.
+    """
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        return
+    retired = staging.with_suffix(".old")
+    os.replace(out_dir, retired)
+    try:
+        os.replace(staging, out_dir)
+    except BaseException:
+        os.replace(retired, out_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)  # the new report is in place already
