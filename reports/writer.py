@@ -51,7 +51,7 @@ def write_reports(
     ``lang`` ("en" or "zh") swaps the CSV column keys for labels.
     """
     out_dir = out_dir.absolute()
-    _check_replaceable(out_dir)
+    check_replaceable(out_dir)
     headers([], lang)  # reject an unknown language before any work
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(6)}.new")
@@ -65,7 +65,7 @@ def write_reports(
     return summary
 
 
-def _check_replaceable(out_dir: Path) -> None:
+def check_replaceable(out_dir: Path) -> None:
     if not out_dir.exists():
         return
     if not out_dir.is_dir():

@@ -1,0 +1,146 @@
+"""The ``footer`` spider: one home page per target, one result per input line.
+
+It only turns targets into requests and responses (or failures) into result
+records; extraction is ``crawler.extract``, judging and reports are ``reports``.
+Targets stream from ``start()``, which waits while the engine has enough work, so a
+list of a million lines never becomes a million requests in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.domains import registered_domain
+from crawler.encoding import decode_html
+from crawler.extract import Extractor
+from crawler.outcomes import classify_failure
+from crawler.redirects import page_redirect
+from crawler.results import failed_result, invalid_result, page_result
+from crawler.targets import Duplicate, Invalid, Target, TargetCounts, iter_targets, www_variant
+from patterns import load_catalogue
+
+# Failures after which another scheme or the www. host is worth a try; an HTTP
+# status means the server answered, so it is final.
+_NEXT_ATTEMPT = frozenset({"dns", "refused", "timeout", "tls", "reset", "connect_failed", "error"})
+# When attempts fail differently, the one that got furthest is reported.
+_DEPTH = {"dns": 0, "refused": 1, "connect_failed": 1, "timeout": 2, "reset": 3, "tls": 3}
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_html(content_type: str, body: bytes) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media:
+        return "html" in media
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta"))
+
+
+class FooterSpider(scrapy.Spider):
+    name = "footer"
+
+    def __init__(self, targets: str | list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_args = targets.split(",") if isinstance(targets, str) else list(targets or [])
+        self.counts = TargetCounts()
+        self.duplicates: dict[str, list[int]] = defaultdict(list)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> FooterSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.target_args = spider.target_args or settings.getlist("FOOTER_AUDIT_TARGETS")
+        if not spider.target_args:
+            raise ValueError("no targets: pass -a targets=FILE or set FOOTER_AUDIT_TARGETS")
+        year = settings.getint("FOOTER_AUDIT_YEAR") or dt.datetime.now(dt.timezone.utc).year
+        spider.extractor = Extractor(load_catalogue(settings.getlist("FOOTER_AUDIT_PATTERNS")), year)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        engine = self.crawler.engine
+        for record in iter_targets(self.target_args, self.counts):
+            if isinstance(record, Duplicate):
+                self.duplicates[record.key].append(record.line)
+            elif isinstance(record, Invalid):
+                yield invalid_result(record)
+            else:
+                while engine is not None and engine.needs_backout():
+                    await asyncio.sleep(0.01)
+                yield self._request(record, list(record.urls), [], www_tried=False)
+
+    def _request(self, target: Target, urls: list[str], attempts: list[dict[str, str]],
+                 *, www_tried: bool) -> scrapy.Request:
+        return scrapy.Request(
+            urls[0], callback=self.parse, errback=self.failed, dont_filter=True,
+            meta={"target": target, "pending": urls[1:], "attempts": attempts,
+                  "www_tried": www_tried},
+        )
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        target: Target = meta["target"]
+        attempts = [*meta["attempts"], {"url": response.url, "outcome": "ok", "reason": ""}]
+        redirects = list(meta.get("redirect_urls", []))
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        common = {"final_url": response.url, "redirects": redirects, "status": response.status}
+        if not _is_html(content_type, response.body):
+            media = content_type.split(";", 1)[0].strip().lower() or "unknown"
+            yield failed_result(target, "not_html", media, f"the home page is {media}, not HTML",
+                                attempts, utc_now(), **common)
+            return
+        text, encoding = decode_html(response.body, content_type)
+        onward = None if meta.get("page_redirected") else page_redirect(text, response.url)
+        if onward and onward != response.url and self._same_site(onward, response.url):
+            yield response.request.replace(
+                url=onward, meta={**meta, "page_redirected": True,
+                                  "redirect_urls": [*redirects, response.url]})
+            return
+        page = self.extractor.extract(text, base_url=response.url)
+        yield page_result(target, body=response.body, page=page, encoding=encoding,
+                          fetched_at=utc_now(), attempts=attempts, **common)
+
+    @staticmethod
+    def _same_site(url: str, base: str) -> bool:
+        return registered_domain(urlsplit(url).hostname) == registered_domain(urlsplit(base).hostname)
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        target: Target = meta["target"]
+        outcome, reason = classify_failure(failure.value)
+        attempts = [*meta["attempts"], {"url": request.url, "outcome": outcome, "reason": reason}]
+        if outcome == "unreachable" and reason in _NEXT_ATTEMPT:
+            pending = [] if reason == "dns" else meta["pending"]  # DNS fails for every scheme
+            if pending:
+                yield self._request(target, pending, attempts, www_tried=meta["www_tried"])
+                return
+            www = None if meta["www_tried"] else www_variant(target)
+            if www is not None:
+                yield self._request(target, list(www.urls), attempts, www_tried=True)
+                return
+        outcome, reason = _furthest(attempts)
+        response = getattr(failure.value, "response", None)
+        yield failed_result(
+            target, outcome, reason, str(failure.value)[:300] or type(failure.value).__name__,
+            attempts, utc_now(), status=getattr(response, "status", None),
+            final_url=request.url, redirects=list(meta.get("redirect_urls", [])),
+        )
+
+
+def _furthest(attempts: list[dict[str, str]]) -> tuple[str, str]:
+    """The outcome of the attempt that got furthest (an HTTP answer beats TLS, which
+    beats a timeout, a refusal, and a DNS failure)."""
+    best = max(attempts, key=lambda a: _DEPTH.get(a["reason"], 9))
+    return best["outcome"], best["reason"]
