@@ -209,7 +209,7 @@ def run_crawl(args: argparse.Namespace, out: TextIO) -> int:
         "LOG_LEVEL": "INFO" if args.log_file else "ERROR",
         "LOG_FILE": str(args.log_file) if args.log_file else None,
     }, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     process.crawl(FooterSpider)
     process.start()
     summary_path = args.out / SUMMARY

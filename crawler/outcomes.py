@@ -104,9 +104,10 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
     for item in chain:
         if _TLS_WORDS.search(f"{type(item).__module__}.{type(item).__name__} {item}"):
             return "unreachable", "tls"
-    for item in chain:
-        reason = _plain_reason(item)
-        if reason:
+    reasons = {_plain_reason(item) for item in chain}
+    # the innermost cause is the most specific: a wrapper says only "download failed"
+    for reason in ("dns", "refused", "timeout", "reset", "connect_failed"):
+        if reason in reasons:
             return "unreachable", reason
     return "unreachable", "error"
 

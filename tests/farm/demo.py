@@ -24,8 +24,7 @@ def main() -> int:
     with Farm(DEMO_SITES) as farm:
         print(f"demo farm serving {len(farm.sites)} hosts through {farm.proxy_url}", flush=True)
         command = [sys.executable, "-m", "crawler.cli", "crawl", str(DEMO_TARGETS),
-                   "--out", str(args.out), "--proxy", farm.proxy_url, "--timeout", "5",
-                   "--retries", "1"]
+                   "--out", str(args.out), "--proxy", farm.proxy_url, "--timeout", "5"]
         status = subprocess.call(command)
     if status == 2:
         return status
