@@ -98,6 +98,8 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
                 return "blocked_by_robots", "robots_txt"
             if "DOWNLOAD_MAXSIZE" in text or "max size" in text:
                 return "too_large", "decompressed_size"
+            if "max redirections" in text:
+                return "unreachable", "redirect_loop"
             return "unreachable", "ignored"
         if isinstance(item, DownloadCancelledError) and "max size" in str(item):
             return "too_large", "max_size"

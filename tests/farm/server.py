@@ -386,17 +386,22 @@ class ProxyProtocol(asyncio.Protocol):
         """Write a body part by part, waiting whenever the client falls behind."""
         assert self.transport is not None
         for chunk in body.chunks():
-            if self.transport.is_closing():
+            if self.hung_up():
                 return
             self.transport.write(chunk)
             await self.writable.wait()
+
+    def hung_up(self) -> bool:
+        """Whether the client has gone (a TLS transport may not know it yet)."""
+        assert self.transport is not None
+        return self.transport.is_closing() or self.raw is None or self.raw.is_closing()
 
     async def drip(self, body: Body, size: int, interval: float) -> None:
         """Write a body ``size`` bytes at a time, ``interval`` seconds apart."""
         assert self.transport is not None
         for chunk in body.chunks():
             for start in range(0, len(chunk), size):
-                if self.transport.is_closing():
+                if self.hung_up():
                     return
                 self.transport.write(chunk[start:start + size])
                 await asyncio.sleep(interval)
