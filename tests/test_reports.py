@@ -107,17 +107,23 @@ VERDICT_CASES = [
      site(findings=(finding(status="malformed", problems=("digit_count", "missing_hao")),
                     finding(status="malformed", problems=("digit_count",)))),
      Verdict("non_compliant", ("icp_filing:digit_count", "icp_filing:missing_hao"))),
-    ("stale link is only a notice", site(findings=(finding(link_status="stale_link"),)),
-     Verdict("compliant", (), ("icp_filing:stale_link",))),
+    ("stale ICP link is a problem", site(findings=(finding(link_status="stale_link"),)),
+     Verdict("non_compliant", ("icp_filing:stale_link",))),
     ("malformed and unlinked",
      site(findings=(finding(status="malformed", problems=("digit_count",),
                             link_status="unlinked"),)),
-     Verdict("non_compliant", ("icp_filing:digit_count",), ("icp_filing:unlinked",))),
+     Verdict("non_compliant", ("icp_filing:digit_count", "icp_filing:unlinked"))),
+    ("unlinked copy in a script next to a linked one",
+     site(findings=(VALID_ICP, finding(link_status="unlinked", location="script"))),
+     Verdict("compliant")),
     ("police number from another region",
      site(findings=(VALID_ICP, finding("psb_filing", "京公网安备31010402000001号",
                                        status="malformed", problems=("region_mismatch",),
                                        link_status="code_mismatch"))),
-     Verdict("compliant", (), ("psb_filing:code_mismatch", "psb_filing:region_mismatch"))),
+     Verdict("non_compliant", ("psb_filing:code_mismatch",), ("psb_filing:region_mismatch",))),
+    ("ICP province and police region disagree",
+     site(findings=(VALID_ICP, finding("psb_filing", "沪公网安备31010402000001号"))),
+     Verdict("non_compliant", ("province_mismatch:icp_psb",))),
     ("broken second filing number next to a valid one",
      site(findings=(VALID_ICP, finding(number="京ICP备2031001号", status="malformed",
                                        problems=("year_out_of_range",), location="script"))),
@@ -311,8 +317,8 @@ def test_summary_counts() -> None:
     assert counts["sites"] == 8
     # Known verdicts first in their fixed order, the rest by count then name.
     assert list(counts["verdicts"].items()) == [
-        ("compliant", 2),
-        ("non_compliant", 2),
+        ("compliant", 1),
+        ("non_compliant", 3),
         ("unreachable", 3),
         ("invalid_input", 1),
     ]
@@ -325,11 +331,12 @@ def test_summary_counts() -> None:
     assert list(counts["problems"].items()) == [
         ("unreachable:dns", 2),
         ("icp_filing:missing_hao", 1),  # once for its two findings
+        ("icp_filing:stale_link", 1),
         ("invalid_input:invalid_host", 1),
         ("missing:icp_filing", 1),
         ("unreachable:timeout", 1),
     ]
-    assert counts["notices"] == {"icp_filing:stale_link": 1}
+    assert counts["notices"] == {}
     assert render_summary(summary).split("\n\n")[1].splitlines() == [
         "outcome                     sites  share",
         "--------------------------  -----  -----",
