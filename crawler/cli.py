@@ -16,7 +16,10 @@ from crawler.extract import Extractor, PageExtract
 from crawler.targets import TargetFileError, iter_targets
 from patterns import CatalogueError, load_catalogue
 from reports.jsonl import ResultsFileError, read_results
+from reports.register import RegisterError
+from reports.rules import RulesError
 from reports.summary import Summary, render_summary
+from reports.verdict import RulesJudge
 from reports.writer import SUMMARY, ReportDirError, check_replaceable, write_reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -63,11 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--quiet", action="store_true", help="no progress line and no summary")
     _common(crawl)
 
+    _judging(crawl)
+
     report = commands.add_parser("report", help="rebuild the reports from a results.jsonl")
     report.add_argument("results", type=Path, metavar="RESULTS.jsonl")
     report.add_argument("--out", required=True, type=Path, metavar="DIR")
     report.add_argument("--quiet", action="store_true", help="no summary")
+    _common(report)
+    _judging(report)
     return parser
+
+
+def _judging(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, metavar="FILE",
+                        help="compliance rules (TOML): required categories, links, waivers")
+    parser.add_argument("--register", type=Path, metavar="FILE",
+                        help="the organisation's licence register (CSV)")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="report column headers in English (default) or Chinese")
 
 
 def _positive(text: str) -> int:
@@ -223,11 +239,22 @@ def run_crawl(args: argparse.Namespace, out: TextIO) -> int:
     return _exit_status(summary)
 
 
+def _judge(args: argparse.Namespace) -> tuple[RulesJudge, dict[str, str | None]]:
+    """The verdict rule from ``--rules`` and ``--register``; a bad file is a usage error."""
+    categories = _extractor(args).catalogue.categories
+    try:
+        return RulesJudge.from_files(args.rules, args.register, categories)
+    except (RulesError, RegisterError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def run_report(args: argparse.Namespace, out: TextIO) -> int:
+    judge, about = _judge(args)
     try:
         check_replaceable(args.out.absolute())
-        meta = {"rebuilt_from": str(args.results), "tool_version": tool_version()}
-        written = write_reports(read_results(args.results), args.out, meta)
+        meta = {"rebuilt_from": str(args.results), "tool_version": tool_version(), **about}
+        written = write_reports(read_results(args.results), args.out, meta, judge=judge,
+                                lang=args.lang)
     except (ReportDirError, ResultsFileError, OSError) as exc:
         raise UsageError(str(exc)) from exc
     summary = written.to_dict()
