@@ -232,3 +232,25 @@ def test_plain_scrapy_project_with_feed_export(tmp_path: Path) -> None:
     rows = {json.loads(line)["input"]: json.loads(line) for line in feed.read_text("utf-8").splitlines()}
     assert rows["www.farm-basic.cn"]["findings"][0]["number"] == "京ICP备2021012345号-1"
     assert rows["www.fault-binary.cn"]["outcome"] == "not_html"
+
+
+def test_ignore_robots_fetches_a_banned_home_page(tmp_path: Path) -> None:
+    with Farm(FAULT_SITES) as farm:
+        run = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", "www.fault-robots.cn", "--out",
+             str(tmp_path / "out"), "--proxy", farm.proxy_url, "--ignore-robots", "--quiet"],
+            capture_output=True, text=True, timeout=120)
+        fetched = [(r.host, r.path) for r in farm.requests if r.method == "GET"]
+    row = json.loads((tmp_path / "out" / "results.jsonl").read_text("utf-8"))
+    assert (row["outcome"], row["footer"]["text"]) == ("ok", "robots may not read this"), run.stderr
+    assert ("www.fault-robots.cn", "/robots.txt") not in fetched
+
+
+def test_suffix_list_is_never_fetched() -> None:
+    """tldextract (ours and Scrapy's cookie middleware's) uses the bundled snapshot."""
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import crawler.domains, scrapy.downloadermiddlewares.cookies as c;"
+         "print(list(c._split_domain.suffix_list_urls), list(crawler.domains._EXTRACT.suffix_list_urls))"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
+    assert probe.stdout.strip() == "[] []", probe.stderr
