@@ -82,8 +82,9 @@ def _judging(parser: argparse.ArgumentParser) -> None:
                         help="compliance rules (TOML): required categories, links, waivers")
     parser.add_argument("--register", type=Path, metavar="FILE",
                         help="the organisation's licence register (CSV)")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en",
-                        help="report column headers in English (default) or Chinese")
+    parser.add_argument("--lang", choices=("en", "zh"),
+                        help="CSV headers as English or Chinese labels (default: column keys); "
+                             "the workbook and HTML page are in English unless zh")
 
 
 def _positive(text: str) -> int:
@@ -254,7 +255,7 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
         check_replaceable(args.out.absolute())
         meta = {"rebuilt_from": str(args.results), "tool_version": tool_version(), **about}
         written = write_reports(read_results(args.results), args.out, meta, judge=judge,
-                                lang=args.lang)
+                                lang=args.lang, register_rows=judge.register_rows())
     except (ReportDirError, ResultsFileError, OSError) as exc:
         raise UsageError(str(exc)) from exc
     summary = written.to_dict()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,12 @@ class RulesJudge:
         if self.register is not None:
             self._register_codes(findings, hosts, day, problems, notices)
         return self._waive(hosts, day, problems, notices)
+
+    def register_rows(self) -> Iterator[dict[str, object]]:
+        """The register's report rows, worked out when iterated: after judging, so
+        that they say which sites showed each licence."""
+        if self.register is not None:
+            yield from self.register.rows(self.as_of or dt.datetime.now(dt.timezone.utc).date())
 
     def _link_codes(self, findings: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, str]]:
         """For each category shown, the link state of its best-linked visible number,

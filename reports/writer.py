@@ -5,8 +5,9 @@ place by renames only once all of them are complete. If anything fails on the wa
 the hidden directory is removed and an earlier report in ``out_dir`` stays as it was.
 
 Results stream through: the first pass writes ``results.jsonl`` while learning the
-columns of ``sites.csv``; the second pass reads ``results.jsonl`` back to write the
-CSV files and count the summary.
+columns of ``sites.csv``; the second pass reads ``results.jsonl`` back, judges each
+site once and hands its rows to the CSV files, the workbook and the HTML page, which
+are finished once everything is counted.
 """
 
 from __future__ import annotations
@@ -21,15 +22,26 @@ from pathlib import Path
 from typing import IO, Any
 
 from reports.csvfile import ExcelCsvWriter
+from reports.html import HtmlReport
 from reports.jsonl import read_results, write_results
-from reports.rows import FINDING_COLUMNS, SiteLayout, finding_rows, headers, site_row
+from reports.rows import (
+    FINDING_COLUMNS,
+    Breakdown,
+    SiteLayout,
+    count_tables,
+    finding_rows,
+    headers,
+    site_row,
+)
 from reports.summary import Summary
 from reports.verdict import Judge
 from reports.verdict import judge as default_judge
+from reports.xlsx import WorkbookReport
 
 SITES, FINDINGS, RESULTS, SUMMARY = "sites.csv", "findings.csv", "results.jsonl", "summary.json"
+WORKBOOK, PAGE = "report.xlsx", "report.html"
 # Only a directory holding nothing but these may be replaced by a new report.
-REPORT_FILES = frozenset({SITES, FINDINGS, RESULTS, SUMMARY})
+REPORT_FILES = frozenset({SITES, FINDINGS, RESULTS, SUMMARY, WORKBOOK, PAGE})
 
 
 class ReportDirError(ValueError):
@@ -43,12 +55,18 @@ def write_reports(
     *,
     judge: Judge = default_judge,
     lang: str | None = None,
+    register_rows: Iterable[Mapping[str, Any]] = (),
 ) -> Summary:
-    """Write ``sites.csv``, ``findings.csv``, ``results.jsonl`` and ``summary.json``.
+    """Write ``sites.csv``, ``findings.csv``, ``results.jsonl``, ``summary.json``,
+    ``report.xlsx`` and ``report.html``.
 
-    ``meta`` (run start and end, tool and catalogue versions, vantage, input line
-    counts) goes into ``summary.json`` as given. ``judge`` is the verdict rule;
-    ``lang`` ("en" or "zh") swaps the CSV column keys for labels.
+    ``meta`` (run start and end, tool and catalogue versions, rules and register
+    digests, vantage, input line counts) goes into ``summary.json`` as given and heads
+    the workbook and the page. ``judge`` is the verdict rule. ``lang`` ("en" or "zh")
+    swaps the CSV column keys for labels; the workbook and page are in English unless
+    it is "zh". ``register_rows`` (the licence register, one mapping per licence) fill
+    the workbook's Register sheet; they are iterated only after every site has been
+    judged, so a generator can report what the judging saw.
     """
     out_dir = out_dir.absolute()
     check_replaceable(out_dir)
@@ -57,7 +75,7 @@ def write_reports(
     staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(6)}.new")
     staging.mkdir()  # not tempfile.mkdtemp: its mode 0700 would stay on the report
     try:
-        summary = _write_all(results, staging, meta, judge, lang)
+        summary = _write_all(results, staging, meta, judge, lang, register_rows)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -84,26 +102,40 @@ def _write_all(
     meta: Mapping[str, Any],
     judge: Judge,
     lang: str | None,
+    register_rows: Iterable[Mapping[str, Any]],
 ) -> Summary:
     layout = SiteLayout()
     with _durable(staging / RESULTS, "w", encoding="utf-8", newline="\n") as stream:
         write_results(stream, _included(results, layout))
 
-    summary = Summary()
+    summary, breakdown = Summary(), Breakdown()
+    columns = layout.columns()
     with (
         _durable(staging / SITES, "wb") as sites_file,
         _durable(staging / FINDINGS, "wb") as findings_file,
+        _durable(staging / WORKBOOK, "wb") as workbook_file,
+        _durable(staging / PAGE, "w", encoding="utf-8", newline="\n") as page_file,
         ExcelCsvWriter(sites_file) as sites,
         ExcelCsvWriter(findings_file) as findings,
+        HtmlReport(page_file, lang or "en") as page,
     ):
-        sites.writerow(headers(layout.columns(), lang))
+        workbook = WorkbookReport(workbook_file, columns, lang or "en")
+        sites.writerow(headers(columns, lang))
         findings.writerow(headers(FINDING_COLUMNS, lang))
         for result in read_results(staging / RESULTS):
             verdict = judge(result)
             summary.add(result, verdict)
-            sites.writerow(site_row(result, verdict, layout))
+            breakdown.add(result, verdict)
+            cells = site_row(result, verdict, layout)
+            sites.writerow(cells)
+            workbook.add_site(cells)
+            page.add_site(result, verdict)
             for row in finding_rows(result):
                 findings.writerow(row)
+                workbook.add_finding(row)
+        tables = count_tables(summary, breakdown)
+        workbook.close(meta, tables, register_rows)
+        page.close(meta, tables)
 
     with _durable(staging / SUMMARY, "w", encoding="utf-8") as stream:
         json.dump({"meta": dict(meta), **summary.to_dict()}, stream, ensure_ascii=False, indent=2)
