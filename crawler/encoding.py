@@ -3,7 +3,8 @@
 Chinese sites often declare UTF-8 and send GBK, or the reverse. Text that decodes
 as strict UTF-8 is UTF-8 (GBK text almost never does); otherwise the declared
 charset is used, with GB18030 (a superset of GBK and GB2312) for any Chinese
-declaration and for none. Decoding never raises.
+declaration, for none, and for a declared codec that is no text encoding. Bytes that
+do not decode become U+FFFD; decoding never raises.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import re
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]{1,40})", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_.:-]{1,40})", re.IGNORECASE)
 _CHINESE = {"gbk", "gb2312", "gb18030", "x-gbk", "cp936", "euc-cn", "hz-gb-2312"}
+# Python text codecs that no page is written in: a declaration naming one is ignored
+_NOT_CHARSETS = {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"}
 
 
 def declared_charset(body: bytes, content_type: str | None = None) -> str | None:
@@ -38,9 +41,10 @@ def _codec(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        return codecs.lookup(name).name
+        codec = codecs.lookup(name).name
     except LookupError:
         return None
+    return None if codec in _NOT_CHARSETS else codec
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -50,6 +54,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     ('京ICP备', 'gb18030')
     >>> decode_html("京ICP备".encode("utf-8"), "text/html; charset=gbk")
     ('京ICP备', 'utf-8')
+    >>> decode_html("京ICP备".encode("gbk"), "text/html; charset=base64")
+    ('京ICP备', 'gb18030')
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -63,6 +69,6 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     if codec is None or declared in _CHINESE or codec in ("utf-8", "ascii"):
         codec = "gb18030"
     try:
-        return body.decode(codec), codec
-    except UnicodeDecodeError:
         return body.decode(codec, errors="replace"), codec
+    except (LookupError, UnicodeError):  # base64, zlib…: a codec, but no text encoding
+        return body.decode("gb18030", errors="replace"), "gb18030"

@@ -1,44 +1,111 @@
 """Extraction: page bytes in, licence findings out. Pure: no Scrapy, network or clock.
 
-The page is decoded, its footer located in the text (``crawler.footer``), and only
-the footer plus small windows around licence keywords elsewhere are parsed with
-lxml into visible text. Each piece of text keeps the link that wraps it and where it
+A DOM of a whole page costs more than everything else footer-audit does with it, so
+the page is decoded, its footer located in the text (``crawler.footer``), and only
+the footer plus small windows around licence keywords elsewhere are parsed with lxml
+into visible text. Each piece of text keeps the link that wraps it and where it
 stands (footer, page, meta, script), so that a number split over several tags is
 read as one and still knows its link. The catalogue then finds and judges numbers in
 that text, and each number's link is checked against its category's link rule.
+
+Keywords outside the footer are the catalogue's anchors, found with one ``str.find``
+per *probe*: a Chinese anchor is looked for by a character another anchor is looked
+for by, else by its least frequent one (by ``FREQUENT_HANZI``); an ASCII anchor by its
+first letter when that is a capital, since lower-case letters fill every page's
+markup (an all-lower-case one, a host name such as ``beian``, is left to the footer).
+A hit counts when the anchor stands there and a digit or a mask follows within
+``DIGIT_REACH`` characters or tags, before a sentence or an attribute value ends, so
+that a page full of 设备, 准备 or dates costs next to nothing. Keywords close together
+share a window; the windows' texts, tags stripped, are scanned together, and only
+those in which the catalogue finds a number are parsed.
+
+Bounds keep junk pages cheap: at most ``MAX_FINDINGS`` findings a page (the footer's
+first), and past ``MAX_KEYWORDS`` keywords the page outside the footer is one window.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from urllib.parse import urljoin
+from functools import lru_cache, partial
+from itertools import accumulate
+from typing import NamedTuple
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from crawler.encoding import decode_html
 from crawler.footer import FooterSpan, locate_footer
 from patterns import Catalogue, Hit, normalise
+from patterns.tables import LinkRule
 
 WINDOW_BEFORE = 300  # characters kept before a keyword found outside the footer
 WINDOW_AFTER = 400  # and after it
 LOOKBACK = 20_000  # how far back a window looks for an unclosed <script>/<style>/comment
-NEAR = 300  # raw characters after a keyword searched for a number before a window is kept
+DIGIT_REACH = 40  # characters or tags after a keyword within which its number shows a digit
+TAG_REACH = 500  # the longest tag that this looks across
+IN_TAG_REACH = 100  # raw characters after a keyword inside a tag (a meta content) looked at
 SNIPPET = 600  # characters of footer text kept as evidence
+MAX_FINDINGS = 200  # per page: more is no real page, and the footer's are kept first
+MAX_KEYWORDS = 2_000  # keywords outside the footer beyond which all of it is one region
+DECISION_BATCH = 20_000  # characters of keyword-window texts scanned at once for numbers
 
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote body br center dd div dl dt fieldset figcaption "
-    "figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section "
-    "table tbody td th thead tfoot tr ul".split()
+# The 300 most frequent characters of modern Chinese, most frequent first.
+FREQUENT_HANZI = (
+    "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自"
+    "之年过发后作里用道行所然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主"
+    "样理心她本前开但因只从想实日军者意无力它与长把机十民第公此已工使情明性知全三又关点正业外"
+    "将两高间由问很最重并物手应战向头文体政美相见被利什二等产或新己制身果加西斯月话合回特代内"
+    "信表化老给世位次度门任常先海通教儿原东声提立及比员解水名真论处走义各入几口认条平系气题活"
+    "尔更别打女变四神总何电数安少报才结反受目太量再感建务做接必场件计管期市直德资命山金指克许"
+    "统区保至队形社便空决治展马科司五基眼书非则听白却界达光放强即像难且权思王象"
 )
-_SKIPPED_TAGS = frozenset({"style", "template", "noscript", "head", "title", "svg", "object"})
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_SPACES = re.compile(r"\s+")
-_NUMBERISH = re.compile(r"[0-9\uff10-\uff19]|[xX*]{2}")
+
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "br", "center", "dd", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "html", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody",
+    "td", "th", "thead", "tfoot", "tr", "ul",
+})
+# Elements whose content is no visible text: skipped, but for a script's code and a
+# meta's content (and those in the head), which are read apart.
+_APART_TAGS = frozenset({"style", "template", "noscript", "head", "title", "svg", "object",
+                         "script", "meta"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_MAY_HIDE = etree.XPath("descendant-or-self::*[@hidden or @style]")
 _TAG = re.compile(r"<[^>]*>")
+_NOT_DIGITS = re.compile(r"\D+")
+# Characters that normalise() turns into exactly one other character (full-width forms,
+# wide and no-break spaces, dash look-alikes), and the ones it always leaves alone.
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000\u00a0\u2010-\u2015\u2212\ufe58\ufe63]")
+_FOLD = {chr(c): normalise(chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000, 0xA0,
+                                                  *range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63)}
+_UNTOUCHED = re.compile("[\x00-\x7f\u4e00-\u9fff\u3001\u3002\u3008-\u3011]+")
+_CONTROLS = bytes([*range(9), 11, 12, *range(14, 32)])  # C0 controls but \t, \n and \r
+_CONTROLS_TO_SPACES = bytes.maketrans(_CONTROLS, b" " * len(_CONTROLS))
+# Fragments are handed over as UTF-8 (a <meta charset> inside them is not obeyed).
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                           recover=True, default_doctype=False)
+                           recover=True, default_doctype=False, encoding="utf-8")
+
+
+def normalised_in_place(text: str) -> str | None:
+    """``normalise(text)`` when it maps ``text`` character for character (so offsets
+    still hold), found without the cost of NFKC over the whole text; else ``None``.
+
+    >>> normalised_in_place("京ＩＣＰ备１２号－１，版权所有")
+    '京ICP备12号-1,版权所有'
+    >>> normalised_in_place("京ICP备\u200b12号") is None
+    True
+    """
+    folded = _FOLDABLE.sub(lambda m: _FOLD[m.group()], text) if not text.isascii() else text
+    rest = _UNTOUCHED.sub("", folded)
+    if rest and (normalise(rest) != rest or any(unicodedata.combining(ch) for ch in rest)
+                 or not unicodedata.is_normalized("NFKC", folded)):
+        return None
+    return folded
 
 
 @dataclass(frozen=True)
@@ -77,13 +144,15 @@ class PageExtract:
         }
 
 
-@dataclass
-class _Piece:
+class _Piece(NamedTuple):
     start: int  # offsets in the normalised text
     end: int
     raw: str
     href: str | None
     location: str
+
+
+_new_piece = partial(tuple.__new__, _Piece)  # a _Piece from a tuple, without a Python call
 
 
 @dataclass
@@ -99,172 +168,315 @@ class _VisibleText:
 
     def __init__(self, base_url: str | None) -> None:
         self.base_url = base_url
-        self.chunks: list[str] = []
+        self.chunks: list[str] = []  # raw pieces and line breaks
         self.pieces: list[_Piece] = []
         self.anchors: list[_Anchor] = []
-        self.length = 0
-
-    @property
-    def text(self) -> str:
-        return "".join(self.chunks)
+        self.length = 0  # raw characters so far
+        self.text = ""  # set by walk(): the normalised text
 
     def add(self, raw: str | None, href: str | None, location: str) -> None:
-        if not raw:
-            return
-        norm = normalise(raw)
-        self.chunks.append(norm)
-        self.pieces.append(_Piece(self.length, self.length + len(norm), raw, href, location))
-        self.length += len(norm)
+        if raw:
+            self.chunks.append(raw)
+            self.pieces.append(_new_piece((self.length, self.length + len(raw), raw, href, location)))
+            self.length += len(raw)
 
     def brk(self) -> None:
-        if self.chunks and not self.chunks[-1].endswith("\n"):
+        if self.chunks and self.chunks[-1][-1] != "\n":
             self.chunks.append("\n")
             self.length += 1
 
-    def link(self, element: etree._Element) -> str | None:
+    @staticmethod
+    def link(element: etree._Element) -> str | None:
+        """The element's link as written; resolved only where a number needs it."""
         href = (element.get("href") or "").strip()
         if href:
-            return urljoin(self.base_url, href) if self.base_url else href
+            return href
         return "javascript:" if element.get("onclick") else None
 
+    def resolve(self, href: str | None) -> str | None:
+        """``href`` against the page's URL; a malformed one stays as written."""
+        if not href or not self.base_url:
+            return href
+        try:
+            return _join(self.base_url, href)
+        except ValueError:
+            return href
+
+    def may_carry_code(self, href: str) -> bool:
+        """Whether ``href``, once resolved, can have a query (``code=…``): only if it
+        has one itself, or is a bare fragment of a page URL that has one."""
+        return "=" in href or (href.startswith("#") and "=" in (self.base_url or ""))
+
     def walk(self, root: etree._Element, location: str) -> None:
-        """Collect the text under ``root``; iterative, so deep nesting cannot overflow."""
-        stack: list[tuple[etree._Element, str | None, bool, int]] = [(root, None, True, -1)]
-        while stack:
-            element, outer_href, entering, anchor = stack.pop()
-            tag = element.tag.lower() if isinstance(element.tag, str) else ""
-            if not entering:
-                if anchor >= 0:
-                    self.anchors[anchor].end = self.length
-                if tag in _BLOCK_TAGS:
-                    self.brk()
-                self.add(element.tail, outer_href, location)
+        """Collect the text under ``root``, then normalise it. lxml walks the tree, so
+        deep nesting cannot overflow the stack; the loop is the hot path of extraction,
+        hence the inlined ``add`` and ``brk``."""
+        chunks, pieces, anchors = self.chunks, self.pieces, self.anchors
+        hidden = _hidden_elements(root)
+        # per open element: the anchor it opened (-1 none, -2 not walked into), whether
+        # it is a block, and the link its text takes; the first entry stands for what
+        # lies around ``root``
+        stack: list[tuple[int, bool, str | None]] = [(-2, False, None)]
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            if event == "end":
+                index, block, _ = stack.pop()
+                if index >= 0:
+                    anchors[index].end = self.length
+                if block and chunks and chunks[-1][-1] != "\n":
+                    chunks.append("\n")
+                    self.length += 1
+                raw = element.tail
+                if raw:
+                    chunks.append(raw)
+                    pieces.append(_new_piece((self.length, self.length + len(raw), raw, stack[-1][2],
+                                              location)))
+                    self.length += len(raw)
                 continue
-            if tag in _SKIPPED_TAGS or not tag or _hidden(element):
-                if tag == "head":
-                    stack.append((element, outer_href, False, -1))
-                    stack.extend((child, outer_href, True, -1) for child in reversed(element)
-                                 if isinstance(child.tag, str) and child.tag.lower() in ("meta", "script"))
-                    continue
-                self.add(element.tail, outer_href, location)
+            tag = element.tag
+            href = stack[-1][2]
+            if type(tag) is not str or tag in _APART_TAGS or (hidden and element in hidden):
+                walker.skip_subtree()
+                stack.append((-2, False, href))
+                if tag == "head":  # only its meta and script elements are read
+                    for child in element:
+                        if child.tag == "meta" or child.tag == "script":
+                            if child not in hidden:
+                                self._read_leaf(child)
+                            self.add(child.tail, href, location)
+                elif (tag == "script" or tag == "meta") and element not in hidden:
+                    self._read_leaf(element)
                 continue
-            if tag == "script":
-                self.brk()
-                self.add(element.text, None, "script")
-                self.brk()
-                self.add(element.tail, outer_href, location)
-                continue
-            if tag == "meta":
-                self.add(element.get("content"), None, "meta")
-                self.brk()
-                self.add(element.tail, outer_href, location)
-                continue
-            href = outer_href
             index = -1
             if tag == "a":
-                href = self.link(element) or outer_href
+                href = self.link(element) or href
                 if href:
-                    index = len(self.anchors)
-                    self.anchors.append(_Anchor(href, self.length, self.length, location))
-            if tag in _BLOCK_TAGS:
-                self.brk()
-            self.add(element.text, href, location)
-            stack.append((element, outer_href, False, index))
-            stack.extend((child, href, True, -1) for child in reversed(element))
+                    index = len(anchors)
+                    anchors.append(_Anchor(href, self.length, self.length, location))
+            block = tag in _BLOCK_TAGS
+            if block and chunks and chunks[-1][-1] != "\n":
+                chunks.append("\n")
+                self.length += 1
+            raw = element.text
+            if raw:
+                chunks.append(raw)
+                pieces.append(_new_piece((self.length, self.length + len(raw), raw, href,
+                                          location)))
+                self.length += len(raw)
+            stack.append((index, block, href))
+        self._normalise()
+
+    def _read_leaf(self, element: etree._Element) -> None:
+        """A script's code or a meta's content, which stand apart from the text."""
+        if element.tag == "script":
+            self.brk()
+            self.add(element.text, None, "script")
+        else:
+            self.add(element.get("content"), None, "meta")
+        self.brk()
+
+    def _normalise(self) -> None:
+        """Normalise the text: at once when that maps it character for character, else
+        chunk by chunk, moving every offset to the normalised text."""
+        in_place = normalised_in_place("".join(self.chunks))
+        if in_place is not None:
+            self.text = in_place
+            return
+        parts = [normalise(chunk) for chunk in self.chunks]
+        moved = {0: 0}
+        raw_end = norm_end = 0
+        for chunk, part in zip(self.chunks, parts):
+            raw_end, norm_end = raw_end + len(chunk), norm_end + len(part)
+            moved[raw_end] = norm_end
+        self.pieces = [piece._replace(start=moved[piece.start], end=moved[piece.end])
+                       for piece in self.pieces]
+        for anchor in self.anchors:
+            anchor.start, anchor.end = moved[anchor.start], moved[anchor.end]
+        self.text = "".join(parts)
 
 
-def _hidden(element: etree._Element) -> bool:
-    if element.get("hidden") is not None:
-        return True
-    style = element.get("style")
-    return bool(style and _HIDDEN_STYLE.search(style))
+def _hidden_elements(root: etree._Element) -> set[etree._Element]:
+    """The elements under ``root`` marked hidden, or styled ``display: none`` or
+    ``visibility: hidden``; one XPath finds the few with such attributes."""
+    return {element for element in _MAY_HIDE(root)
+            if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or "")}
 
 
 def _parse_fragment(html: str) -> etree._Element | None:
+    """Parse a piece of a page. Control characters, which lxml would turn into U+FFFD
+    and so break a number, become spaces; lone surrogates, which UTF-8 cannot carry, ``?``.
+    """
     try:
-        return etree.fromstring(html, _PARSER)
-    except (etree.ParserError, ValueError):
+        return etree.fromstring(html.encode("utf-8", "replace").translate(_CONTROLS_TO_SPACES), _PARSER)
+    except (etree.LxmlError, ValueError):
         return None
 
 
-def _window(text: str, pos: int) -> tuple[int, int]:
-    """A region around ``pos`` that starts at a tag and includes any unclosed
-    ``<script>``, ``<style>`` or comment that ``pos`` is inside."""
-    start = max(0, pos - WINDOW_BEFORE)
-    lt = text.rfind("<", max(0, start - 500), start + 1)
-    start = lt if lt >= 0 else start
-    floor = max(0, pos - LOOKBACK)
-    for opener, closer in (("<script", "</script"), ("<style", "</style"), ("<!--", "-->")):
-        opened = max(text.rfind(opener, floor, pos), text.rfind(opener.upper(), floor, pos))
-        if opened >= 0 and max(text.rfind(closer, opened, pos), text.rfind(closer.upper(), opened, pos)) < 0:
-            start = min(start, opened)
-    end = min(len(text), pos + WINDOW_AFTER)
-    gt = text.find(">", end)
-    return start, (gt + 1 if 0 <= gt < end + 500 else end)
-
-
-def _keyword_windows(text: str, anchors: Iterable[str], footer: FooterSpan,
-                     catalogue: Catalogue, year: int) -> list[tuple[int, int]]:
-    """Merged windows around the keywords outside the footer that stand near a number."""
-    windows: list[tuple[int, int]] = []
-    for anchor in anchors:
-        pos = text.find(anchor)
-        while pos >= 0:
-            if footer.start <= pos < footer.end:
-                pos = text.find(anchor, footer.end)
-                continue
-            if not _near_number(text, pos, catalogue, year):
-                pos = text.find(anchor, pos + 1)
-                continue
-            window = _window(text, pos)
-            windows.append(window)
-            pos = text.find(anchor, max(window[1], pos + 1))
+def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(windows):
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
+    return merged
+
+
+def _window(text: str, first: int, last: int) -> tuple[int, int]:
+    """The region parsed for keywords from ``first`` to ``last``: it starts at a tag and
+    includes any unclosed ``<script>``, ``<style>`` or comment that ``first`` is inside."""
+    start = max(0, first - WINDOW_BEFORE)
+    lt = text.rfind("<", max(0, start - 500), start + 1)
+    start = lt if lt >= 0 else start
+    floor = max(0, first - LOOKBACK)
+    for opener, closer in (("<script", "</script"), ("<style", "</style"), ("<!--", "-->")):
+        opened = max(text.rfind(opener, floor, first), text.rfind(opener.upper(), floor, first))
+        if opened >= 0 and max(text.rfind(closer, opened, first),
+                               text.rfind(closer.upper(), opened, first)) < 0:
+            start = min(start, opened)
+    end = min(len(text), last + WINDOW_AFTER)
+    gt = text.find(">", end)
+    return start, (gt + 1 if 0 <= gt < end + 500 else end)
+
+
+def _outside(spans: Iterable[tuple[int, int]], footer: FooterSpan) -> list[tuple[int, int]]:
+    """The parts of ``spans`` outside the footer, which is parsed on its own."""
     clipped = []
-    for start, end in merged:  # the footer is parsed on its own
-        if start < footer.start < end:
-            clipped.append((start, footer.start))
-            if end > footer.end:
-                clipped.append((footer.end, end))
-        elif footer.start <= start < footer.end:
-            if end > footer.end:
-                clipped.append((footer.end, end))
-        else:
-            clipped.append((start, end))
+    for start, end in spans:
+        if start < footer.start:
+            clipped.append((start, min(end, footer.start)))
+        if end > footer.end:
+            clipped.append((max(start, footer.end), end))
     return clipped
 
 
-def _near_number(text: str, pos: int, catalogue: Catalogue, year: int) -> bool:
-    """Whether a keyword at ``pos`` is worth parsing around: inside a tag (an href or a
-    meta content) when digits follow; in text when a pattern matches the text nearby
-    once tags are dropped. Keeps pages full of 设备 or 准备 from costing a parse each."""
-    in_tag = text.rfind("<", max(0, pos - 2000), pos) > text.rfind(">", max(0, pos - 2000), pos)
-    if in_tag:
-        return bool(_NUMBERISH.search(text, pos, pos + 100))
-    nearby = _TAG.sub("", text[max(0, pos - 60): pos + NEAR])
-    return bool(catalogue.scan(normalise(nearby), year=year))
+def _in_tag(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside a start tag (an attribute: an href, a meta content)."""
+    floor = max(0, pos - 2000)
+    return text.rfind("<", floor, pos) > text.rfind(">", floor, pos)
 
 
-def _raw_span(pieces: list[_Piece], start: int, end: int) -> str:
-    """The page's own characters for normalised offsets ``start:end``."""
-    out = []
-    for piece in pieces:
-        if piece.end <= start or piece.start >= end:
-            continue
-        if len(piece.raw) == piece.end - piece.start:  # one-to-one (width, dash, nbsp folds)
-            out.append(piece.raw[max(0, start - piece.start): end - piece.start])
-        else:
-            out.append(piece.raw)
-    return "".join(out)
+def _probes(anchors: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+    """For each string the anchors are looked for by, the anchors and where it stands in
+    them. An ASCII anchor is looked for by its capital first letter; one in lower case
+    is left to the footer, as lower-case letters fill every page's markup. A Chinese
+    anchor is looked for by a character another anchor is looked for by, else by its
+    least frequent one; anchors with the fewest rare characters choose first.
+
+    >>> _probes(["许可证", "ICP", "beian", "新出发", "新闻信息服务"])
+    {'新': [('新出发', 0), ('新闻信息服务', 0)], '证': [('许可证', 2)], 'I': [('ICP', 0)]}
+    """
+    rank = {ch: i for i, ch in enumerate(FREQUENT_HANZI)}
+    chinese = sorted((a for a in anchors if not a.isascii()),
+                     key=lambda a: (sum(ch not in rank for ch in a), a))
+    probes: dict[str, list[tuple[str, int]]] = {}
+    for anchor in chinese:
+        shared = [i for i, ch in enumerate(anchor) if ch in probes]
+        offset = shared[0] if shared else max(
+            range(len(anchor)), key=lambda i: (rank.get(anchor[i], len(rank)), -i))
+        probes.setdefault(anchor[offset], []).append((anchor, offset))
+    for anchor in anchors:
+        if anchor.isascii() and anchor[0].isupper():
+            probes.setdefault(anchor[0], []).append((anchor, 0))
+    return probes
+
+
+# What must follow a keyword for its window to be worth a look: a digit or a mask within
+# DIGIT_REACH characters or tags, before a sentence or an attribute value ends (a 设备
+# in prose or in a title attribute is seldom followed by a digit before its 。 or quote).
+_NUMBER_FOLLOWS = (rf"(?=(?:<[^<>]{{0,{TAG_REACH}}}>|[^<>\"'。！？]){{0,{DIGIT_REACH}}}?"
+                   r"(?:[0-9\uff10-\uff19]|[xX*]{2}))")
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation of ``words``, longest first."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+class _Keywords:
+    """Finds the catalogue's anchors that a number may follow in page text, with a few
+    single-character searches."""
+
+    def __init__(self, anchors: Iterable[str]) -> None:
+        anchors = set(anchors)
+        # a keyword that contains another adds no window of its own
+        kept = sorted(a for a in anchors if not any(b != a and b.lower() in a.lower() for b in anchors))
+        # per probe character and its offset in the anchors: a regex for those anchors
+        # and what must follow them (ASCII anchors in any case)
+        self.probes: list[tuple[str, int, re.Pattern[str]]] = []
+        for probe, found in _probes(kept).items():
+            by_offset: dict[int, list[str]] = {}
+            for anchor, offset in found:
+                by_offset.setdefault(offset, []).append(anchor)
+            flags = re.IGNORECASE if probe.isascii() else 0
+            self.probes.extend(
+                (probe, offset, re.compile(f"(?:{_alternatives(group)}){_NUMBER_FOLLOWS}", flags))
+                for offset, group in by_offset.items()
+            )
+
+    def find(self, text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+        """Every keyword within ``text[start:end]`` that a number may follow, as
+        (start, end), in text order; or, once more than ``limit`` are found, those.
+
+        >>> _Keywords(["ICP", "备", "许可证"]).find("设备。Icp 许可证：<b>B2</b>-2009", 0, 25, 9)
+        [(3, 6), (7, 10)]
+        """
+        found = set()
+        for probe, offset, anchors in self.probes:
+            match = anchors.match
+            pos = text.find(probe, start + offset, end)
+            while pos >= 0 and len(found) <= limit:
+                if hit := match(text, pos - offset, end):
+                    found.add(hit.span())
+                pos = text.find(probe, pos + 1, end)
+        return sorted(found)
+
+
+class _ShownCodes:
+    """The digits of the numbers a region shows, per category, to tell whether a
+    registry link's record code is among them (as a whole or a part)."""
+
+    def __init__(self) -> None:
+        self._digits: dict[str, list[str]] = {}
+        self._parts: dict[tuple[str, int], set[str]] = {}
+
+    def add(self, category: str, digits: str) -> None:
+        self._digits.setdefault(category, []).append(digits)
+        for (known, size), parts in self._parts.items():
+            if known == category:
+                parts.update(digits[i:i + size] for i in range(len(digits) - size + 1))
+
+    def shows(self, category: str, code: str) -> bool:
+        parts = self._parts.get((category, len(code)))
+        if parts is None:
+            size = len(code)
+            parts = self._parts[category, size] = {
+                digits[i:i + size] for digits in self._digits.get(category, ())
+                for i in range(len(digits) - size + 1)
+            }
+        return code in parts
+
+
+class _Links:
+    """The links of a region in text order, to find the first whose text holds a span."""
+
+    def __init__(self, anchors: list[_Anchor]) -> None:
+        self.anchors = anchors
+        self.starts = [anchor.start for anchor in anchors]
+        self.reach = list(accumulate((anchor.end for anchor in anchors), max))  # ends so far
+
+    def around(self, start: int, end: int) -> str | None:
+        """The href of the first link with ``start:end`` in its text.
+
+        >>> _Links([_Anchor("a", 0, 5, "footer"), _Anchor("b", 5, 9, "footer")]).around(6, 8)
+        'b'
+        """
+        first = bisect_left(self.reach, end)  # the first link that ends at ``end`` or later
+        return self.anchors[first].href if first < bisect_right(self.starts, start) else None
 
 
 def _digits(number: str) -> str:
-    return "".join(ch for ch in number if ch.isdigit())
+    return _NOT_DIGITS.sub("", number)
 
 
 class Extractor:
@@ -273,13 +485,7 @@ class Extractor:
     def __init__(self, catalogue: Catalogue, year: int) -> None:
         self.catalogue = catalogue
         self.year = year
-        anchors = set()
-        for anchor in catalogue.anchors:
-            anchors.update({anchor, anchor.lower()})
-        # a keyword that contains another adds no window of its own
-        self.window_anchors = tuple(sorted(
-            a for a in anchors if not any(b != a and b in a for b in anchors)
-        ))
+        self._keywords = _Keywords(a for c in catalogue.categories.values() for a in c.anchors)
         self._link_numbers = [
             (category.id, link_number)
             for category in catalogue.categories.values()
@@ -295,20 +501,77 @@ class Extractor:
             text, encoding = body, "unicode"
         footer = locate_footer(text)
         regions = [(footer.start, footer.end, "footer")] + [
-            (start, end, "page") for start, end in _keyword_windows(text, self.window_anchors, footer,
-                                                                 self.catalogue, self.year)
+            (start, end, "page") for start, end in self._keyword_windows(text, footer)
         ]
         found: list[tuple[int, Finding]] = []
         footer_text = ""
-        for start, end, location in sorted(regions):
+        for start, end, location in regions:  # the footer first, for MAX_FINDINGS
+            if len(found) >= MAX_FINDINGS:
+                break
             visible = self._visible(text[start:end], location, base_url)
             if visible is None:
                 continue
             if location == "footer":
-                footer_text = _SPACES.sub(" ", visible.text).strip()[:SNIPPET]
-            found.extend((start, f) for f in self._findings(visible))
+                footer_text = " ".join(visible.text.split())[:SNIPPET]
+            found.extend((start, f) for f in self._findings(visible, MAX_FINDINGS - len(found)))
         findings = tuple(f for _, f in sorted(found, key=lambda item: item[0]))
         return PageExtract(encoding, footer, footer_text, findings)
+
+    def _keyword_windows(self, text: str, footer: FooterSpan) -> list[tuple[int, int]]:
+        """The regions outside the footer worth parsing: around keywords that stand near
+        a number. Keywords close together share a region, which is kept if the catalogue
+        finds a number in its text (tags stripped, plus the raw text after keywords
+        inside tags)."""
+        outside = ((0, footer.start), (footer.end, len(text)))
+        keywords = [keyword for start, end in outside
+                    for keyword in self._keywords.find(text, start, end, MAX_KEYWORDS)]
+        if len(keywords) > MAX_KEYWORDS:  # keyword soup: its windows would cover it all anyway
+            groups = [[(start, start), (end, end)] for start, end in outside if end > start]
+        else:
+            groups = []  # keywords whose windows overlap
+            for keyword in keywords:
+                if groups and keyword[0] - WINDOW_BEFORE <= groups[-1][-1][1] + WINDOW_AFTER:
+                    groups[-1].append(keyword)
+                else:
+                    groups.append([keyword])
+        texts = []
+        for group in groups:
+            lo, hi = max(0, group[0][0] - WINDOW_BEFORE), group[-1][1] + WINDOW_AFTER
+            in_tags = [text[first:last + IN_TAG_REACH] for first, last in group
+                       if _in_tag(text, first)]
+            visible = "\n".join([_TAG.sub("", text[lo:hi]), *in_tags])
+            texts.append(normalised_in_place(visible) or normalise(visible))
+        windows = [_window(text, groups[i][0][0], groups[i][-1][1])
+                   for i in self._with_numbers(texts)]
+        return _merged(_outside(windows, footer))
+
+    def _with_numbers(self, texts: list[str]) -> list[int]:
+        """The indexes of ``texts`` in which the catalogue finds a number. Short texts are
+        scanned together, about DECISION_BATCH characters at a time; a long one only
+        until a number turns up."""
+        kept: list[int] = []
+        batch: list[int] = []
+
+        def scan_batch() -> None:
+            starts = list(accumulate((len(texts[i]) + 1 for i in batch[:-1]), initial=0))
+            found = self.catalogue.number_spans("\n".join(texts[i] for i in batch))
+            kept.extend(batch[j] for j in {bisect_right(starts, start) - 1 for start, _ in found})
+            batch.clear()
+
+        size = 0
+        for index, piece in enumerate(texts):
+            if len(piece) > DECISION_BATCH:
+                if self.catalogue.number_spans(piece, limit=1):
+                    kept.append(index)
+                continue
+            if size + len(piece) > DECISION_BATCH and batch:
+                scan_batch()
+                size = 0
+            batch.append(index)
+            size += len(piece) + 1
+        if batch:
+            scan_batch()
+        return sorted(kept)
 
     def _visible(self, html: str, location: str, base_url: str | None) -> _VisibleText | None:
         if not html.strip():
@@ -320,41 +583,92 @@ class Extractor:
         visible.walk(root, location)
         return visible
 
-    def _findings(self, visible: _VisibleText) -> list[Finding]:
-        text = visible.text
-        hits = self.catalogue.scan(text, year=self.year)
-        hits.extend(self._link_only_hits(visible, hits))
-        return [self._finding(hit, visible) for hit in sorted(hits, key=lambda h: h.start)]
+    def _findings(self, visible: _VisibleText, limit: int) -> list[Finding]:
+        hits = self.catalogue.scan(visible.text, year=self.year, limit=limit)
+        hits.extend(self._link_only_hits(visible, hits)[:limit - len(hits)])
+        starts = [piece.start for piece in visible.pieces]
+        links = _Links(visible.anchors)
+        return [self._finding(hit, visible, starts, links) for hit in sorted(hits, key=lambda h: h.start)]
 
     def _link_only_hits(self, visible: _VisibleText, hits: list[Hit]) -> list[Hit]:
         """Registry links that carry a record code the text around them does not show."""
+        carriers = [anchor for anchor in visible.anchors if visible.may_carry_code(anchor.href)]
+        if not carriers or not self._link_numbers:
+            return []
+        shown = _ShownCodes()
+        for hit in hits:
+            shown.add(hit.category, _digits(hit.number))
         extra: list[Hit] = []
-        for anchor in visible.anchors:
+        for anchor in carriers:
+            href = visible.resolve(anchor.href) or ""
             for category, link_number in self._link_numbers:
-                match = link_number.rule.regex.search(anchor.href)
+                match = link_number.rule.regex.search(href)
                 if not match:
                     continue
                 code = match.group("code")
-                shown = any(h.category == category and code in _digits(h.number) for h in hits + extra)
-                if not shown:
+                if not shown.shows(category, code):
                     hit = self.catalogue.judge_link(category, link_number, match, self.year)
                     extra.append(_at(hit, anchor.start, anchor.end))
+                    shown.add(category, _digits(hit.number))
         return extra
 
-    def _finding(self, hit: Hit, visible: _VisibleText) -> Finding:
-        overlapping = [p for p in visible.pieces if p.start < hit.end and hit.start < p.end]
+    def _finding(self, hit: Hit, visible: _VisibleText, starts: list[int], links: _Links) -> Finding:
+        pieces = visible.pieces
+        overlapping = []
+        for index in range(max(0, bisect_right(starts, hit.start) - 1), len(pieces)):
+            piece = pieces[index]
+            if piece.start >= hit.end and piece.end > piece.start:
+                break
+            if piece.start < hit.end and hit.start < piece.end:
+                overlapping.append(piece)
         linked = [p for p in overlapping if p.href]
-        href = max(linked, key=lambda p: min(p.end, hit.end) - max(p.start, hit.start)).href if linked else None
+        href = (max(linked, key=lambda p: min(p.end, hit.end) - max(p.start, hit.start)).href
+                if linked else None)
         if href is None:
-            href = next((a.href for a in visible.anchors
-                         if a.start <= hit.start and hit.end <= a.end), None)
+            href = links.around(hit.start, hit.end)
+        href = visible.resolve(href)
         located = [p for p in overlapping if p.location != "footer" and p.location != "page"]
-        location = located[0].location if located else (overlapping[0].location if overlapping else "page")
+        location = (located or overlapping)[0].location if overlapping else "page"
         rule = self.catalogue.link_rule(hit.category)
-        link_status = rule.status(href, _digits(hit.number)) if rule else "not_required"
-        raw = _SPACES.sub(" ", _raw_span(visible.pieces, hit.start, hit.end)).strip()
+        link_status = _link_status(rule, href, _digits(hit.number)) if rule else "not_required"
+        raw = " ".join(_raw_span(overlapping, hit.start, hit.end).split())
         return Finding(hit.category, hit.number, hit.status, hit.problems, hit.warnings,
                        href, link_status, location, raw)
+
+
+def _join(base: str, href: str) -> str:
+    """``urljoin(base, href)``; an absolute link's resolution depends only on the base's
+    scheme, and registry links repeat from site to site, so those are remembered."""
+    scheme, _, rest = href.partition("://")
+    if scheme.isalpha() and rest[:1] not in ("", "/", "?", "#"):  # a scheme and a host
+        return _join_absolute(urlsplit(base).scheme, href)
+    return urljoin(base, href)
+
+
+@lru_cache(maxsize=4096)
+def _join_absolute(base_scheme: str, href: str) -> str:
+    return urljoin(f"{base_scheme}://", href)
+
+
+def _link_status(rule: LinkRule, href: str | None, digits: str) -> str:
+    """The link rule's verdict; a link too malformed to split is a wrong link."""
+    try:
+        return rule.status(href, digits)
+    except ValueError:
+        return "wrong_link"
+
+
+def _raw_span(pieces: list[_Piece], start: int, end: int) -> str:
+    """The page's own characters for normalised offsets ``start:end``."""
+    out = []
+    for piece in pieces:
+        if piece.end <= start or piece.start >= end:
+            continue
+        if len(piece.raw) == piece.end - piece.start:  # one-to-one (width, dash, nbsp folds)
+            out.append(piece.raw[max(0, start - piece.start): end - piece.start])
+        else:
+            out.append(piece.raw)
+    return "".join(out)
 
 
 def _at(hit: Hit, start: int, end: int) -> Hit:

@@ -2,30 +2,64 @@
 
 A full DOM of a 1 MB home page costs more than everything else footer-audit does with
 it, so the footer is found in the text: the end of the page content (before
-``</body>`` and any trailing scripts) is searched backwards for a ``<footer>`` tag,
-then for elements whose id or class names a footer (footer, foot, ft, bottom,
-copyright, beian, record…), then for a comment that marks one (``<!-- 底部 -->``),
-then for the table or block holding the copyright line. Failing all, the last part
-of the page stands in for it.
+``</body>`` and any trailing scripts) is searched for a ``<footer>`` tag, then for
+elements whose id or class names a footer (footer, foot, ft, bottom, copyright,
+beian, record…), the strongest kind first and the first of a kind winning; a weaker
+kind is not searched for once a stronger one is found. Failing those, a comment that
+marks the footer (``<!-- 底部 -->``), then the table or block holding the copyright
+line; failing all, the last part of the page stands in for it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 TAIL = 24_000  # characters before the end of the content that are searched for markers
 FALLBACK = 3_000  # characters taken as the footer when no marker is found
 
 _TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)")
-_ATTR = re.compile(r"""\b(id|class)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_ATTR = re.compile(r"""\b(id|class)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _FOOTER_TOKEN = re.compile(
-    r"(?:^|[-_])(footer|foot|ft|bottom|copyright|copy|beian|record|icp)(?:$|[-_\d])", re.I)
+    r"(?:^|[-_])(footer|foot|ft|bottom|copyright|copy|beian|record|icp)(?:$|[-_\d])", re.IGNORECASE)
 _COMMENT_WORDS = ("footer", "foot", "bottom", "copyright", "底部", "页脚", "版权", "尾部")
 _COPYRIGHT_WORDS = ("copyright", "©", "&copy;", "版权所有")
 # Strength of a marker (lower is stronger): a <footer> tag, then footer words, then
 # "bottom", then words that only say "copyright" or "record"; an id beats a class.
 _WORD_TIER = {"footer": 0, "foot": 0, "ft": 0, "bottom": 1}
+
+
+class _AnyCase:
+    """Finds words in any case, by their first letter: a lower-case one, common in
+    markup, is left to ``re`` (which skips to a literal first letter fast, to a class of
+    two slowly); a capital, rare, is found with ``str.find`` and checked in place.
+
+    >>> [m.start() for m in _AnyCase("foot ft").finditer("<p class=x-FT>left <footer>", 0, 27)]
+    [16, 20, 11]
+    """
+
+    def __init__(self, words: str) -> None:
+        rests: dict[str, list[str]] = {}
+        for word in words.split():
+            rests.setdefault(word[0].lower(), []).append(re.escape(word[1:]))
+        self.lower = [re.compile(f"{letter}(?i:{'|'.join(rest)})") for letter, rest in rests.items()]
+        self.upper = [(letter.upper(), re.compile(f"{letter.upper()}(?i:{'|'.join(rest)})"))
+                      for letter, rest in rests.items()]
+
+    def finditer(self, text: str, start: int, end: int) -> Iterator[re.Match[str]]:
+        for pattern in self.lower:
+            yield from pattern.finditer(text, start, end)
+        for letter, pattern in self.upper:
+            pos = text.find(letter, start, end)
+            while pos >= 0:
+                if match := pattern.match(text, pos, end):
+                    yield match
+                pos = text.find(letter, pos + 1, end)
+
+
+# The words that find a marker's start tag ("foot" finds <footer>), by tier.
+_MARKER_WORDS = tuple(_AnyCase(words) for words in ("foot ft", "bottom", "copy beian record icp"))
 
 
 @dataclass(frozen=True)
@@ -48,17 +82,23 @@ def content_end(text: str) -> int:
     >>> page[:content_end(page)]
     '<p>x</p>'
     """
-    end = max(text.rfind("</body"), text.rfind("</BODY"))
+    end = text.rfind("</body")
+    end = max(end, text.rfind("</BODY", max(0, end)))  # the search stops at the first found
     end = len(text) if end < 0 else end
     while True:
-        stripped = text[:end].rstrip()
-        lowered_tail = stripped[-9:].lower()
-        if lowered_tail != "</script>" and not stripped[-8:].lower() == "</style>":
-            return len(stripped)
-        tag = "<script" if lowered_tail == "</script>" else "<style"
-        start = max(stripped.rfind(tag), stripped.rfind(tag.upper()))
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        closing = text[max(0, end - 9):end].lower()
+        if closing.endswith("</script>"):
+            tag = "<script"
+        elif closing.endswith("</style>"):
+            tag = "<style"
+        else:
+            return end
+        start = text.rfind(tag, 0, end)
+        start = max(start, text.rfind(tag.upper(), max(0, start), end))
         if start < 0:
-            return len(stripped)
+            return end
         end = start
 
 
@@ -104,19 +144,19 @@ def locate_footer(text: str) -> FooterSpan:
     """
     end = content_end(text)
     low = max(0, end - TAIL)
-    tail = text[low:end].lower()
     best: tuple[int, int, str] | None = None  # (rank, offset, selector)
-    for word in ("<footer", "foot", "ft", "bottom", "copy", "beian", "record", "icp"):
-        pos = tail.find(word)
-        while pos >= 0:
-            found = _start_tag_at(text, low + pos)
+    for tier, words in enumerate(_MARKER_WORDS):
+        if best and best[0] < 1 + 2 * tier:
+            break  # no tag found by these words can rank as high (ties go to the first)
+        for at in words.finditer(text, low, end):
+            found = _start_tag_at(text, at.start())
             if found:
                 marker = _marker_rank(found[1])
                 if marker and (best is None or (marker[0], found[0]) < best[:2]):
                     best = marker[0], found[0], marker[1]
-            pos = tail.find(word, pos + 1)
     if best:
         return FooterSpan(best[1], end, best[2])
+    tail = text[low:end].lower()  # the fallbacks look for Chinese words too
     comment = _comment_marker(text, low, end, tail)
     if comment is not None:
         return FooterSpan(comment, end, "comment")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -38,7 +39,7 @@ class ReportPipeline:
 
     def open_spider(self) -> None:
         self.meta.setdefault("started_at", _now())
-        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed in close_spider)
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         assert self.spool is not None
@@ -59,10 +60,13 @@ class ReportPipeline:
             and spider.extractor.catalogue.version,
             "lines": vars(counts) if counts is not None else None,
         }
+        started = time.monotonic()
         try:
             write_reports(self._results(duplicates), self.out_dir, meta)
         finally:
             self.spool.close()
+        if self.crawler and self.crawler.stats:
+            self.crawler.stats.set_value("footer_audit/report_seconds", time.monotonic() - started)
 
     def _results(self, duplicates: dict[str, list[int]]) -> Iterator[dict[str, Any]]:
         assert self.spool is not None
@@ -74,4 +78,4 @@ class ReportPipeline:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,10 +1,10 @@
 """Scrapy settings of the footer-audit project (``scrapy crawl footer`` uses them too).
 
-Chosen for a broad crawl of one home page per site (see PERF_NOTES.md): one request
-at a time per site, many sites at once, a scheduler queue whose cost does not grow
-with the number of domains, no duplicate filter (every request is wanted, and two
-targets may redirect to the same page), and no meta-refresh middleware (the spider
-follows page redirects itself, on the text it decodes anyway).
+Chosen for a broad crawl of one home page per site with ``bench/crawl_speed.py`` and
+``bench/crawl_memory.py`` (figures from a 2-core machine crawling the loopback farm
+through its proxy; background in the team's PERF_NOTES): one request at a time per
+site, many sites at once, no per-site state that outlives the site's few seconds in
+the crawl, and nothing done per page that a one-page-per-site audit does not need.
 """
 
 BOT_NAME = "footer-audit"
@@ -12,25 +12,72 @@ SPIDER_MODULES = ["crawler.spider"]
 USER_AGENT = "footer-audit/0.1 (licence footer compliance audit)"
 
 ROBOTSTXT_OBEY = True
+# 64 sites at once keep one core busy on loopback; on the internet pages/s is at most
+# CONCURRENT_REQUESTS / mean fetch time (raise it with --concurrency: about 200 for
+# 170 pages/s at 1 s a page).
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Scrapy starts CONCURRENT_ITEMS (default 100) tasks for every callback result, even a
+# single one: a quarter of the CPU of a do-nothing crawl.
 CONCURRENT_ITEMS = 1
+# The default DownloaderAwarePriorityQueue costs time in proportion to the domains
+# waiting, and every request here is another domain: 25 pages/s with 100,000 targets.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.ScrapyPriorityQueue"
+# Every request is wanted, and two targets may redirect to the same page.
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
-REACTOR_THREADPOOL_MAXSIZE = 32
+# Names are resolved in the reactor's thread pool, one blocked thread per lookup: with
+# 50 ms lookups 10 threads gave 190 pages/s and 50 gave 520. Through a proxy only the
+# proxy's name is looked up.
+REACTOR_THREADPOOL_MAXSIZE = 50
 DNS_TIMEOUT = 20
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
+# The spider follows page redirects itself, on the text it decodes anyway; the
+# middleware would decode every page a second time.
 METAREFRESH_ENABLED = False
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.5
-AUTOTHROTTLE_MAX_DELAY = 30
+# AutoThrottle paces the requests to one site, and a site gets two (robots.txt and the
+# home page) that it delayed by AUTOTHROTTLE_START_DELAY each: ~55 pages/s at 64 sites
+# at once. One request at a time per site is the politeness this crawl needs.
+AUTOTHROTTLE_ENABLED = False
+# Servers that run code sent to them (the remote-control one also imports aiohttp,
+# ~10 MB, and writes a job file per crawl): nothing an audit needs.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ProxyMiddleware": 740}
+# Per-site state only for the sites in use (crawler.broad): download slots are
+# forgotten 5 s after their last request instead of 60 s, robots.txt parsers and
+# cookie jars (one per site) are kept for the FOOTER_AUDIT_RECENT_SITES most recently
+# used sites instead of for every site of the crawl.
+DOWNLOADER = "crawler.broad.SiteDownloader"
+FOOTER_AUDIT_RECENT_SITES = 4096
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.broad.SiteRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.broad.SiteCookiesMiddleware": 700,
+    "crawler.middlewares.ProxyMiddleware": 740,
+}
+# Each of these passes every callback result through another async wrapper, for
+# nothing here: no depth limit, no Referer needed, URL lengths are checked when the
+# targets are read (and dropping a long page-redirect URL would lose the site's row),
+# and the spider carries the redirect history in meta on purpose.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 ITEM_PIPELINES = {"crawler.pipelines.ReportPipeline": 800}
+
+# Pages are read (decoded, numbers extracted, result row built) in this many worker
+# processes; 0: in the crawl's own process. Measured with bench/crawl_speed.py on two
+# cores: reading costs ~1.6 ms a page inline, but handing pages to one worker cost
+# more CPU than it moved (12 ms a page in all against 8-10) and the crawl ran at
+# 0.67 of the bare spider's rate against 0.94 inline. Worth trying only on larger
+# pages or with idle cores to spare.
+FOOTER_AUDIT_EXTRACT_WORKERS = 0

@@ -1,9 +1,14 @@
 """The ``footer`` spider: one home page per target, one result per input line.
 
 It only turns targets into requests and responses (or failures) into result
-records; extraction is ``crawler.extract``, judging and reports are ``reports``.
-Targets stream from ``start()``, which waits while the engine has enough work, so a
-list of a million lines never becomes a million requests in memory.
+records; reading the page is ``crawler.analysis`` (inline or in a worker process),
+judging and reports are ``reports``. Targets stream from ``start()``, which waits
+while the engine has enough work, so a list of a million lines never becomes a
+million requests in memory.
+
+Callbacks return their one result instead of yielding it: Scrapy re-reads the source
+of every generator callback for each response (its cache is keyed by the bound
+method, a new object each time), which cost about 1 ms a page.
 """
 
 from __future__ import annotations
@@ -11,23 +16,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.domains import registered_domain
-from crawler.encoding import decode_html
-from crawler.extract import Extractor
+from crawler.analysis import FetchedPage, PageAnalyser
 from crawler.outcomes import classify_failure
-from crawler.redirects import page_redirect
-from crawler.results import failed_result, invalid_result, page_result
+from crawler.results import failed_result, invalid_result
 from crawler.targets import Duplicate, Invalid, Target, TargetCounts, iter_targets, www_variant
-from patterns import load_catalogue
 
 # Failures after which another scheme or the www. host is worth a try; an HTTP
 # status means the server answered, so it is final.
@@ -37,7 +37,7 @@ _DEPTH = {"dns": 0, "refused": 1, "connect_failed": 1, "timeout": 2, "reset": 3,
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_html(content_type: str, body: bytes) -> bool:
@@ -64,9 +64,18 @@ class FooterSpider(scrapy.Spider):
         spider.target_args = spider.target_args or settings.getlist("FOOTER_AUDIT_TARGETS")
         if not spider.target_args:
             raise ValueError("no targets: pass -a targets=FILE or set FOOTER_AUDIT_TARGETS")
-        year = settings.getint("FOOTER_AUDIT_YEAR") or dt.datetime.now(dt.timezone.utc).year
-        spider.extractor = Extractor(load_catalogue(settings.getlist("FOOTER_AUDIT_PATTERNS")), year)
+        year = settings.getint("FOOTER_AUDIT_YEAR") or dt.datetime.now(dt.UTC).year
+        spider.analyser = PageAnalyser(settings.getlist("FOOTER_AUDIT_PATTERNS"), year,
+                                       settings.getint("FOOTER_AUDIT_EXTRACT_WORKERS"))
+        spider.extractor = spider.analyser.extractor
+        # Through a proxy, plain http requests to every site share the connections to
+        # the proxy; any other connection serves one site, and once its home page is
+        # in it would sit idle in the pool for minutes (a TLS tunnel costs tens of KB).
+        spider.shared_http = bool(settings.get("FOOTER_AUDIT_PROXY"))
         return spider
+
+    def closed(self, reason: str) -> None:
+        self.analyser.close()
 
     async def start(self) -> AsyncIterator[Any]:
         engine = self.crawler.engine
@@ -82,40 +91,38 @@ class FooterSpider(scrapy.Spider):
 
     def _request(self, target: Target, urls: list[str], attempts: list[dict[str, str]],
                  *, www_tried: bool) -> scrapy.Request:
+        """The home page request; its connection is closed after it unless shared
+        (robots.txt, fetched just before, keeps it open for this request)."""
+        shared = self.shared_http and urls[0].startswith("http://")
         return scrapy.Request(
             urls[0], callback=self.parse, errback=self.failed, dont_filter=True,
+            headers=None if shared else {"Connection": "close"},
             meta={"target": target, "pending": urls[1:], "attempts": attempts,
                   "www_tried": www_tried},
         )
 
-    def parse(self, response: Response) -> Iterator[Any]:
+    async def parse(self, response: Response) -> dict[str, Any] | scrapy.Request:
         meta = response.meta
         target: Target = meta["target"]
         attempts = [*meta["attempts"], {"url": response.url, "outcome": "ok", "reason": ""}]
         redirects = list(meta.get("redirect_urls", []))
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        common = {"final_url": response.url, "redirects": redirects, "status": response.status}
         if not _is_html(content_type, response.body):
             media = content_type.split(";", 1)[0].strip().lower() or "unknown"
-            yield failed_result(target, "not_html", media, f"the home page is {media}, not HTML",
-                                attempts, utc_now(), **common)
-            return
-        text, encoding = decode_html(response.body, content_type)
-        onward = None if meta.get("page_redirected") else page_redirect(text, response.url)
-        if onward and onward != response.url and self._same_site(onward, response.url):
-            yield response.request.replace(
-                url=onward, meta={**meta, "page_redirected": True,
-                                  "redirect_urls": [*redirects, response.url]})
-            return
-        page = self.extractor.extract(text, base_url=response.url)
-        yield page_result(target, body=response.body, page=page, encoding=encoding,
-                          fetched_at=utc_now(), attempts=attempts, **common)
+            return failed_result(target, "not_html", media, f"the home page is {media}, not HTML",
+                                 attempts, utc_now(), final_url=response.url,
+                                 redirects=redirects, status=response.status)
+        outcome = await self.analyser.analyse(FetchedPage(
+            target, response.url, response.status, content_type, response.body, redirects,
+            attempts, utc_now(), follow_redirect=not meta.get("page_redirected")))
+        self.crawler.stats.inc_value("footer_audit/page_cpu_seconds", outcome.cpu_seconds)
+        if outcome.result is None:
+            return response.request.replace(
+                url=outcome.onward, meta={**meta, "page_redirected": True,
+                                          "redirect_urls": [*redirects, response.url]})
+        return outcome.result
 
-    @staticmethod
-    def _same_site(url: str, base: str) -> bool:
-        return registered_domain(urlsplit(url).hostname) == registered_domain(urlsplit(base).hostname)
-
-    def failed(self, failure: Failure) -> Iterator[Any]:
+    def failed(self, failure: Failure) -> dict[str, Any] | scrapy.Request:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         target: Target = meta["target"]
@@ -124,15 +131,13 @@ class FooterSpider(scrapy.Spider):
         if outcome == "unreachable" and reason in _NEXT_ATTEMPT:
             pending = [] if reason == "dns" else meta["pending"]  # DNS fails for every scheme
             if pending:
-                yield self._request(target, pending, attempts, www_tried=meta["www_tried"])
-                return
+                return self._request(target, pending, attempts, www_tried=meta["www_tried"])
             www = None if meta["www_tried"] else www_variant(target)
             if www is not None:
-                yield self._request(target, list(www.urls), attempts, www_tried=True)
-                return
+                return self._request(target, list(www.urls), attempts, www_tried=True)
         outcome, reason = _furthest(attempts)
         response = getattr(failure.value, "response", None)
-        yield failed_result(
+        return failed_result(
             target, outcome, reason, str(failure.value)[:300] or type(failure.value).__name__,
             attempts, utc_now(), status=getattr(response, "status", None),
             final_url=request.url, redirects=list(meta.get("redirect_urls", [])),

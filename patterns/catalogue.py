@@ -5,6 +5,18 @@ it (``strict`` for well-formed numbers, ``loose`` for garbled ones), the checks 
 judge a match, the registry it must link to, and its examples. ``Catalogue.scan``
 runs every category over a piece of normalised text and returns :class:`Hit` objects.
 Nothing here knows about HTML, Scrapy, the network or the clock.
+
+A rule's ``regex`` should begin with a literal keyword of its number (the 备 of
+ICP备, the 证 of ICP证, the dash of B2-…): Python's ``re`` then skips to it with a
+fast substring search, where a regex that begins with a character class, a
+look-behind or an optional group is tried at every position of the text, and
+case-insensitive ASCII letters count as a class. What stands before the keyword (a
+province character, a prefix, a class list) goes in the rule's optional ``before``
+regex. ``before`` is tried only where ``regex`` matched, must end exactly where that
+match starts, and reaches back at most ``BEFORE_REACH`` characters; of its possible
+starts the leftmost wins, as it would in one regex. The whole match runs from the
+start of ``before`` to the end of ``regex``; the number template and the checks see
+the groups of both, whose names must differ.
 """
 
 from __future__ import annotations
@@ -12,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
-from typing import Any
+from typing import Any, NamedTuple
 
-from patterns.checks import CheckContext, Check, Issue, build_check, compact
+from patterns.checks import Check, CheckContext, Issue, build_check, compact
 from patterns.normalise import normalise
 from patterns.tables import LinkRule, Tables, load_tables
 
@@ -29,10 +41,28 @@ STATUSES = ("valid", "malformed", "placeholder")
 # this many after it: every pattern's match lies within that reach of an anchor.
 REACH_BEFORE = 48
 REACH_AFTER = 200
+BEFORE_REACH = 32  # the most characters a rule's ``before`` regex may cover
+# A scan that wants only the first numbers of a long text reads it in pieces of this
+# many characters, overlapping by more than any number and the reach of its anchor.
+SCAN_PIECE = 20_000
+SCAN_OVERLAP = 512
 
 
 class CatalogueError(ValueError):
     """A pattern file that cannot be used; the message names the file and the key."""
+
+
+class RuleMatch(NamedTuple):
+    """Where a rule matched, the text it matched and the groups of ``before`` and ``regex``."""
+
+    start: int
+    end: int
+    text: str
+    groups: dict[str, str | None]
+
+    @classmethod
+    def of(cls, match: re.Match[str]) -> RuleMatch:
+        return cls(match.start(), match.end(), match.group(0), match.groupdict())
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,40 @@ class Rule:
     checks: tuple[Check, ...]
     problem: str | None
     upper: bool
+    before: re.Pattern[str] | None = None  # compiled to match up to the end of the text
+
+    def matches(self, text: str, spans: Iterable[tuple[int, int]],
+                taken: bytearray | None = None) -> list[RuleMatch]:
+        """Non-overlapping matches within each of ``spans`` of ``text``, left to right;
+        those covering a character marked in ``taken`` are left out.
+
+        >>> rule = Rule("strict", re.compile("备[0-9]+"), None, (), None, False,
+        ...             before=re.compile("ICP$"))
+        >>> [m.text for m in rule.matches("设备1 ICP备2 ICP备3", [(0, 15)])]
+        ['ICP备2', 'ICP备3']
+        """
+        found = []
+        search, before_search = self.regex.search, self.before and self.before.search
+        for start, end in spans:
+            pos = floor = start
+            while (main := search(text, pos, end)) is not None:
+                begin = main.start()
+                if before_search:
+                    before = before_search(text, max(floor, begin - BEFORE_REACH), begin)
+                    if before is None:
+                        pos = begin + 1
+                        continue
+                    begin = before.start()
+                if main.end() == begin:  # an empty match finds nothing
+                    pos = begin + 1
+                    continue
+                pos = floor = main.end()
+                if taken is None or taken.find(1, begin, main.end()) < 0:
+                    groups = main.groupdict()
+                    if before_search:
+                        groups.update(before.groupdict())
+                    found.append(RuleMatch(begin, main.end(), text[begin:main.end()], groups))
+        return found
 
 
 @dataclass(frozen=True)
@@ -107,7 +171,7 @@ def _expand(regex: str, tables: Tables) -> str:
         if name == "D":
             if not arg or int(arg) < 1:
                 raise ValueError("${D:n} needs a digit count")
-            return r"\d(?:\s*\d){%d}" % (int(arg) - 1)
+            return rf"\d(?:\s*\d){{{int(arg) - 1}}}"
         return re.escape(tables.province_set(name))
 
     return _MACRO.sub(macro, regex)
@@ -136,27 +200,58 @@ class _Reader:
             raise CatalogueError(f"{self.where}: unknown key(s): {', '.join(sorted(self.data))}")
 
 
+def _compile(source: str, flags: int, tables: Tables, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(_expand(source, tables), flags)
+    except (re.error, ValueError) as exc:
+        raise CatalogueError(f"{where}: {exc}") from exc
+
+
 def _read_rule(data: Mapping[str, Any], where: str, kind: str, tables: Tables) -> Rule:
+    """One ``[[strict]]``, ``[[loose]]`` or link rule; a defect names ``where`` and the key.
+
+    >>> read = lambda data: _read_rule(data, "x.toml.strict[0]", "strict", load_tables())
+    >>> rule = read({"before": "(?P<prov>京) ICP", "regex": "备 (?P<serial>[0-9]+)"})
+    >>> [m.groups for m in rule.matches("沪ICP备1 京ICP备2", [(0, 14)])]
+    [{'serial': '2', 'prov': '京'}]
+    >>> read({"before": "(?P<prov>京", "regex": "备"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    patterns.catalogue.CatalogueError: x.toml.strict[0].before: missing ), unterminated subpattern...
+    >>> read({"before": "(?P<serial>京)", "regex": "备(?P<serial>1)"})
+    Traceback (most recent call last):
+    patterns.catalogue.CatalogueError: x.toml.strict[0].before: group(s) also in the regex: serial
+    >>> read({"regex": "备", "after": "号"})
+    Traceback (most recent call last):
+    patterns.catalogue.CatalogueError: x.toml.strict[0]: unknown key(s): after
+    """
     reader = _Reader(data, where)
     source = reader.get("regex", str)
-    flags = re.X | (re.I if reader.get("ignore_case", bool, True) else 0)
-    try:
-        regex = re.compile(_expand(source, tables), flags)
-    except (re.error, ValueError) as exc:
-        raise CatalogueError(f"{where}.regex: {exc}") from exc
+    before_source = reader.get("before", str, None)
+    flags = re.VERBOSE | (re.IGNORECASE if reader.get("ignore_case", bool, True) else 0)
+    regex = _compile(source, flags, tables, f"{where}.regex")
+    groups = set(regex.groupindex)
+    before = None
+    if before_source is not None:
+        # the newline ends a trailing comment of the verbose regex
+        before = _compile(f"(?:{before_source}\n)\\Z", flags, tables, f"{where}.before")
+        shared = groups & set(before.groupindex)
+        if shared:
+            raise CatalogueError(
+                f"{where}.before: group(s) also in the regex: {', '.join(sorted(shared))}")
+        groups |= set(before.groupindex)
     number = reader.get("number", str, None)
     if number is not None:
         fields = {f for _, f, _, _ in Formatter().parse(number) if f is not None}
-        unknown = fields - set(regex.groupindex)
+        unknown = fields - groups
         if unknown:
             raise CatalogueError(f"{where}.number: no group named {', '.join(sorted(unknown))}")
     checks = []
     for i, spec in enumerate(reader.get("checks", list, [])):
+        if not isinstance(spec, Mapping):
+            raise CatalogueError(f"{where}.checks[{i}]: expected a table")
         try:
-            if not isinstance(spec, Mapping):
-                raise ValueError("expected a table")
             group = spec.get("group")
-            if group is not None and group not in regex.groupindex:
+            if group is not None and group not in groups:
                 raise ValueError(f"no group named {group!r} in the regex")
             checks.append(build_check(spec, tables))
         except ValueError as exc:
@@ -164,7 +259,7 @@ def _read_rule(data: Mapping[str, Any], where: str, kind: str, tables: Tables) -
     problem = reader.get("problem", str, "malformed_number" if kind != "strict" else None)
     upper = reader.get("upper", bool, False)
     reader.done()
-    return Rule(kind, regex, number, tuple(checks), problem, upper)
+    return Rule(kind, regex, number, tuple(checks), problem, upper, before)
 
 
 def _read_link_number(data: Mapping[str, Any], where: str, tables: Tables) -> LinkNumber:
@@ -284,24 +379,35 @@ class _Fields(dict[str, str]):
         return ""
 
 
-def _overlaps(a: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
-    return any(a[0] < end and start < a[1] for start, end in spans)
+_Candidate = tuple[int, int, int, Category, Rule, RuleMatch]  # start, end, order, …
 
 
-def _pick(candidates: list[tuple[int, int, int, Category, Rule, re.Match[str]]],
-          taken: list[tuple[int, int]]) -> list[tuple[Category, Rule, re.Match[str]]]:
-    """Keep non-overlapping candidates, the longest (then highest order) first."""
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _pick(candidates: list[_Candidate], taken: bytearray) -> list[tuple[Category, Rule, RuleMatch]]:
+    """Keep candidates that overlap no character in ``taken``, the longest (then highest
+    order) first, and mark their characters taken."""
     chosen = []
     for start, end, _, category, rule, match in sorted(
         candidates, key=lambda c: (c[0] - c[1], -c[2], c[0])
     ):
-        if not _overlaps((start, end), taken):
-            taken.append((start, end))
+        if taken.find(1, start, end) < 0:
+            taken[start:end] = b"\x01" * (end - start)
             chosen.append((category, rule, match))
     return chosen
 
 
 _LOWER_LATIN = re.compile(r"[a-z]")
+_INNER_SPACE = re.compile(r"\S\s+\S")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class Catalogue:
@@ -311,15 +417,20 @@ class Catalogue:
         self.categories = {c.id: c for c in categories}
         self.tables = tables
         self.version = version
-        self._anchors = {
-            c.id: tuple(a.lower() if a.isascii() else a for a in c.anchors)
-            for c in self.categories.values()
-        }
+        users: dict[str, list[str]] = {}  # anchor (ASCII ones lower-cased) -> category ids
+        for category in self.categories.values():
+            for anchor in dict.fromkeys(a.lower() if a.isascii() else a for a in category.anchors):
+                users.setdefault(anchor, []).append(category.id)
+        self._anchor_users = tuple((anchor, anchor.isascii(), tuple(ids)) for anchor, ids in users.items())
+        self._unanchored = tuple(c.id for c in self.categories.values() if not c.anchors)
+        self._strict = tuple((c, r) for c in self.categories.values() for r in c.strict)
+        self._loose = tuple((c, r) for c in self.categories.values()
+                            for r in (*c.loose, *(ln.rule for ln in c.link_numbers)))
 
     @property
     def anchors(self) -> frozenset[str]:
         """Every anchor of every category (ASCII ones lower-cased)."""
-        return frozenset(a for anchors in self._anchors.values() for a in anchors)
+        return frozenset(anchor for anchor, _, _ in self._anchor_users)
 
     def link_rule(self, category: str) -> LinkRule | None:
         name = self.categories[category].link
@@ -334,53 +445,86 @@ class Catalogue:
         """
         return self.scan(normalise(text), year=year)
 
-    def _spans(self, category: Category, text: str, lower: str) -> list[tuple[int, int]]:
-        """Where the category's regexes need to run: around each anchor, merged.
+    def _spans(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        """Where each category's regexes need to run: around each of its anchors, merged;
+        everywhere for a category without anchors, nowhere for one whose anchors are absent.
 
-        Running a regex only near its keywords keeps a scan proportional to the
-        keywords found rather than to the text, whatever the regexes look like."""
-        if not category.anchors:
-            return [(0, len(text))]
-        spans = []
-        for anchor in self._anchors[category.id]:
-            haystack = lower if anchor.isascii() else text
+        Running a regex only near its keywords keeps label-gated categories (a bare
+        number that means something only after its label) from matching elsewhere."""
+        lower = text.lower()
+        if len(lower) != len(text):  # a few letters lower-case to two characters
+            lower = text.translate(_ASCII_LOWER)
+        spans: dict[str, list[tuple[int, int]]] = {i: [(0, len(text))] for i in self._unanchored}
+        anchored: set[str] = set()  # categories whose spans come from more than one anchor
+        for anchor, ascii_anchor, users in self._anchor_users:
+            haystack = lower if ascii_anchor else text
             pos = haystack.find(anchor)
+            if pos < 0:
+                continue
+            reaches: list[tuple[int, int]] = []  # merged as found: the positions only grow
             while pos >= 0:
-                spans.append((max(0, pos - REACH_BEFORE), pos + len(anchor) + REACH_AFTER))
+                start = pos - REACH_BEFORE if pos > REACH_BEFORE else 0
+                if reaches and start <= reaches[-1][1]:
+                    reaches[-1] = (reaches[-1][0], pos + len(anchor) + REACH_AFTER)
+                else:
+                    reaches.append((start, pos + len(anchor) + REACH_AFTER))
                 pos = haystack.find(anchor, pos + 1)
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        return merged
+            for category_id in users:
+                if category_id in spans:
+                    anchored.add(category_id)
+                spans.setdefault(category_id, []).extend(reaches)
+        for category_id in anchored:
+            spans[category_id] = _merged(spans[category_id])
+        return spans
 
-    def _matches(self, rules: Iterable[tuple[Category, Rule]], spans: dict[str, list[tuple[int, int]]],
-                 text: str) -> list[tuple[int, int, int, Category, Rule, re.Match[str]]]:
+    @staticmethod
+    def _candidates(rules: tuple[tuple[Category, Rule], ...], spans: dict[str, list[tuple[int, int]]],
+                    text: str, taken: bytearray | None = None) -> list[_Candidate]:
         return [
-            (m.start(), m.end(), category.order, category, rule, m)
-            for category, rule in rules
-            for start, end in spans[category.id]
-            for m in rule.regex.finditer(text, start, end)
-            if m.end() > m.start()
+            (match.start, match.end, category.order, category, rule, match)
+            for category, rule in rules if category.id in spans
+            for match in rule.matches(text, spans[category.id], taken)
         ]
 
-    def scan(self, text: str, *, year: int) -> list[Hit]:
-        """Every number in already-normalised ``text``, in text order."""
-        lower = text.lower()
-        spans = {c.id: self._spans(c, text, lower) for c in self.categories.values()}
-        active = [c for c in self.categories.values() if spans[c.id]]
-        taken: list[tuple[int, int]] = []
-        strict = _pick(self._matches(((c, r) for c in active for r in c.strict), spans, text), taken)
-        loose_rules = ((c, r) for c in active for r in (*c.loose, *(ln.rule for ln in c.link_numbers)))
-        loose = _pick(
-            [m for m in self._matches(loose_rules, spans, text) if not _overlaps(m[:2], taken)],
-            taken,
-        )
+    def scan(self, text: str, *, year: int, limit: int | None = None) -> list[Hit]:
+        """Every number in already-normalised ``text``, in text order; or the first
+        ``limit`` of them, in which case a long text is read piece by piece (pieces of
+        SCAN_PIECE characters, overlapping by SCAN_OVERLAP) only as far as needed.
+
+        Strict matches are kept first (the longest, then the highest ``order``, where
+        they overlap), then loose matches where no strict one was kept."""
         ctx = CheckContext(self.tables, year)
-        hits = [self.judge(c, r, m, ctx) for c, r, m in strict + loose]
-        return sorted(hits, key=lambda h: h.start)
+        return [self.judge(c, r, m, ctx) for c, r, m in self._numbers(text, limit)]
+
+    def number_spans(self, text: str, limit: int | None = None) -> list[tuple[int, int]]:
+        """Where :meth:`scan` finds numbers in ``text``, unjudged (and so cheaper).
+
+        >>> load_catalogue().number_spans("设备 京ICP备20018813号 2024")
+        [(3, 17)]
+        """
+        return [(match.start, match.end) for _, _, match in self._numbers(text, limit)]
+
+    def _numbers(self, text: str, limit: int | None) -> list[tuple[Category, Rule, RuleMatch]]:
+        """The numbers in ``text`` (the first ``limit``), in text order."""
+        if limit is None or len(text) <= SCAN_PIECE + SCAN_OVERLAP:
+            return sorted(self._numbers_in(text), key=lambda number: number[2].start)[:limit]
+        found: list[tuple[Category, Rule, RuleMatch]] = []
+        for at in range(0, len(text), SCAN_PIECE):
+            last = at + SCAN_PIECE >= len(text)
+            for category, rule, match in sorted(self._numbers_in(text[at:at + SCAN_PIECE + SCAN_OVERLAP]),
+                                                key=lambda number: number[2].start):
+                if match.start < SCAN_PIECE or last:  # later ones are the next piece's
+                    found.append((category, rule, match._replace(start=match.start + at,
+                                                                  end=match.end + at)))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    def _numbers_in(self, text: str) -> list[tuple[Category, Rule, RuleMatch]]:
+        spans = self._spans(text)
+        taken = bytearray(len(text))
+        strict = _pick(self._candidates(self._strict, spans, text), taken)
+        return strict + _pick(self._candidates(self._loose, spans, text, taken), taken)
 
     def judge_link(self, category: str, link_number: LinkNumber, match: re.Match[str],
                    year: int) -> Hit:
@@ -388,11 +532,14 @@ class Catalogue:
         return self.judge(self.categories[category], link_number.rule, match,
                           CheckContext(self.tables, year))
 
-    def judge(self, category: Category, rule: Rule, match: re.Match[str], ctx: CheckContext) -> Hit:
+    def judge(self, category: Category, rule: Rule, match: re.Match[str] | RuleMatch,
+              ctx: CheckContext) -> Hit:
         """Build the canonical number of one match and run its checks."""
-        groups = match.groupdict()
+        if isinstance(match, re.Match):
+            match = RuleMatch.of(match)
+        groups = match.groups
         if rule.number is None:
-            number = compact(match.group(0))
+            number = compact(match.text)
         else:
             number = compact(rule.number.format_map(_Fields({k: v or "" for k, v in groups.items()})))
         if rule.upper:
@@ -404,15 +551,17 @@ class Catalogue:
             # a loose match is malformed even when no check names why; a number
             # carried only by a link always says so
             issues.insert(0, Issue(rule.problem, "problem"))
-        value = match.group("value") if "value" in groups and groups["value"] else match.group(0)
-        if re.search(r"\S\s+\S", value.strip()):
+        value = groups.get("value") or match.text
+        if _INNER_SPACE.search(value.strip()):
             issues.append(Issue("spaces_in_number", "warning"))
         if rule.kind != "link" and rule.number is not None and _LOWER_LATIN.search(value) and value.upper() != value \
                 and not _LOWER_LATIN.search(number):
             issues.append(Issue("lowercase_letters", "warning"))
+        if not issues:
+            return Hit(category.id, number, "valid", (), (), match.start, match.end)
         severities = {i.severity for i in issues}
         status = ("placeholder" if "placeholder" in severities
                   else "malformed" if "problem" in severities else "valid")
         problems = tuple(dict.fromkeys(i.code for i in issues if i.severity != "warning"))
         warnings = tuple(dict.fromkeys(i.code for i in issues if i.severity == "warning"))
-        return Hit(category.id, number, status, problems, warnings, match.start(), match.end())
+        return Hit(category.id, number, status, problems, warnings, match.start, match.end)

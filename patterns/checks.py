@@ -41,16 +41,13 @@ class CheckContext:
 Groups = Mapping[str, str | None]
 Check = Callable[[Groups, CheckContext], list[Issue]]
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def compact(value: str | None) -> str:
     """Drop white space; ``None`` becomes the empty string.
 
     >>> compact(" 1100 0002 ")
     '11000002'
     """
-    return _WHITESPACE.sub("", value or "")
+    return "".join(value.split()) if value else ""
 
 
 class _Params:
@@ -154,6 +151,7 @@ def _year(params: _Params, tables: Tables) -> Check:
 
 
 _MASK = re.compile(r"[xX*＊]{2,}")
+_NOT_DIGIT = re.compile(r"\D+")
 
 
 def is_placeholder(value: str, known: frozenset[str] = frozenset()) -> bool:
@@ -166,7 +164,7 @@ def is_placeholder(value: str, known: frozenset[str] = frozenset()) -> bool:
         return False
     if value in known or _MASK.search(value):
         return True
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = _NOT_DIGIT.sub("", value)
     if len(digits) >= 4 and len(set(digits)) == 1:
         return True
     return len(digits) >= 6 and digits in "0123456789012"
