@@ -191,7 +191,7 @@ def run_crawl(args: argparse.Namespace, out: TextIO) -> int:
 
     from crawler.spider import FooterSpider
 
-    _extractor(args)  # a bad pattern file stops the run before anything is fetched
+    _judge(args)  # a bad pattern, rules or register file stops the run before any fetch
     try:
         check_replaceable(args.out.absolute())
         for _ in iter_targets(args.targets):
@@ -209,6 +209,9 @@ def run_crawl(args: argparse.Namespace, out: TextIO) -> int:
         "FOOTER_AUDIT_PROXY": args.proxy,
         "FOOTER_AUDIT_PATTERNS": [str(p) for p in args.patterns],
         "FOOTER_AUDIT_YEAR": args.audit_year,
+        "FOOTER_AUDIT_RULES": str(args.rules) if args.rules else None,
+        "FOOTER_AUDIT_REGISTER": str(args.register) if args.register else None,
+        "FOOTER_AUDIT_LANG": args.lang,
         "FOOTER_AUDIT_META": {
             "tool_version": tool_version(),
             "vantage": f"proxy {args.proxy}" if args.proxy else "direct",

@@ -14,6 +14,7 @@ from typing import IO, Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from reports.verdict import RulesJudge
 from reports.writer import write_reports
 
 
@@ -24,18 +25,26 @@ class ReportPipeline:
     are attached to their first occurrence's row when the reports are written.
     """
 
-    def __init__(self, out_dir: Path, meta: dict[str, Any], crawler: Crawler | None = None) -> None:
+    def __init__(self, out_dir: Path, meta: dict[str, Any], crawler: Crawler | None = None, *,
+                 rules: Path | None = None, register: Path | None = None,
+                 lang: str | None = None) -> None:
         self.out_dir = out_dir
         self.meta = dict(meta)
         self.crawler = crawler
+        self.rules, self.register, self.lang = rules, register, lang
         self.spool: IO[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReportPipeline:
-        out = crawler.settings.get("FOOTER_AUDIT_OUT")
+        settings = crawler.settings
+        out = settings.get("FOOTER_AUDIT_OUT")
         if not out:
             raise NotConfigured
-        return cls(Path(out), crawler.settings.getdict("FOOTER_AUDIT_META"), crawler)
+        rules, register = settings.get("FOOTER_AUDIT_RULES"), settings.get("FOOTER_AUDIT_REGISTER")
+        return cls(Path(out), settings.getdict("FOOTER_AUDIT_META"), crawler,
+                   rules=Path(rules) if rules else None,
+                   register=Path(register) if register else None,
+                   lang=settings.get("FOOTER_AUDIT_LANG"))
 
     def open_spider(self) -> None:
         self.meta.setdefault("started_at", _now())
@@ -60,9 +69,12 @@ class ReportPipeline:
             and spider.extractor.catalogue.version,
             "lines": vars(counts) if counts is not None else None,
         }
+        categories = spider.extractor.catalogue.categories if spider else ()
+        judge, about = RulesJudge.from_files(self.rules, self.register, categories)
         started = time.monotonic()
         try:
-            write_reports(self._results(duplicates), self.out_dir, meta)
+            write_reports(self._results(duplicates), self.out_dir, {**meta, **about}, judge=judge,
+                          lang=self.lang, register_rows=judge.register_rows())
         finally:
             self.spool.close()
         if self.crawler and self.crawler.stats:

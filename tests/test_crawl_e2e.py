@@ -254,3 +254,45 @@ def test_suffix_list_is_never_fetched() -> None:
          "print(list(c._split_domain.suffix_list_urls), list(crawler.domains._EXTRACT.suffix_list_urls))"],
         capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[1])
     assert probe.stdout.strip() == "[] []", probe.stderr
+
+
+def test_crawl_with_rules_register_and_chinese_headers(tmp_path: Path) -> None:
+    """--rules, --register and --lang reach the reports of a real crawl."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[group]]\nname = "basic"\ndomains = ["www.farm-basic.cn"]\n'
+                     'require = ["icp_filing", "psb_filing", "vats_license"]\n', encoding="utf-8")
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "number,category,holder,authority,issued,expires,domains,province\n"
+        "京ICP备2021012345号,icp_filing,北京华信科技有限公司,北京市通信管理局,2021-06-01,,*.farm-basic.cn,京\n"
+        "京B2-20210001,vats_license,北京华信科技有限公司,北京市通信管理局,2021-06-01,,*.farm-basic.cn,京\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    with Farm(FAULT_SITES) as farm:
+        run = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", "www.farm-basic.cn", "--out", str(out),
+             "--proxy", farm.proxy_url, "--rules", str(rules), "--register", str(register),
+             "--lang", "zh", "--quiet"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    with (out / "sites.csv").open(encoding="utf-8-sig", newline="") as stream:
+        row = next(csv.DictReader(stream))
+    assert row["结论"] == "non_compliant"
+    assert row["问题"] == "missing:vats_license"  # police numbers are not in this register
+    meta = json.loads((out / "summary.json").read_text("utf-8"))["meta"]
+    assert meta["rules_file"] == str(rules) and len(meta["register_sha256"]) == 64
+    from openpyxl import load_workbook
+    sheets = load_workbook(out / "report.xlsx", read_only=True)
+    register_rows = [[cell.value for cell in r] for r in sheets.worksheets[-1].iter_rows()]
+    assert any("京B2-20210001" in row and any("not_displayed" in str(v) for v in row)
+               for row in register_rows), register_rows
+
+
+def test_bad_rules_file_stops_the_crawl_before_any_fetch(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[defaults]\nrequire = ['icp_filng']\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "www.farm-basic.cn", "--out",
+         str(tmp_path / "out"), "--rules", str(rules)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "rules.toml, line 1: unknown category icp_filng" in run.stderr
+    assert not (tmp_path / "out").exists()
