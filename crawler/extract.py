@@ -357,11 +357,11 @@ def _in_tag(text: str, pos: int) -> bool:
 
 
 def _probes(anchors: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
-    """For each string the anchors are looked for by, the anchors and where it stands in
-    them. An ASCII anchor is looked for by its capital first letter; one in lower case
-    is left to the footer, as lower-case letters fill every page's markup. A Chinese
-    anchor is looked for by a character another anchor is looked for by, else by its
-    least frequent one; anchors with the fewest rare characters choose first.
+    """For each character the anchors are looked for by, the anchors and where it stands
+    in them. An ASCII anchor is looked for by its capital first letter; one in lower
+    case is left to the footer, as lower-case letters fill every page's markup. A
+    Chinese anchor is looked for by a character another anchor is looked for by, else
+    by its least frequent one; anchors with the fewest rare characters choose first.
 
     >>> _probes(["许可证", "ICP", "beian", "新出发", "新闻信息服务"])
     {'新': [('新出发', 0), ('新闻信息服务', 0)], '证': [('许可证', 2)], 'I': [('ICP', 0)]}
@@ -384,8 +384,12 @@ def _probes(anchors: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
 # What must follow a keyword for its window to be worth a look: a digit or a mask within
 # DIGIT_REACH characters or tags, before a sentence or an attribute value ends (a 设备
 # in prose or in a title attribute is seldom followed by a digit before its 。 or quote).
-_NUMBER_FOLLOWS = (rf"(?=(?:<[^<>]{{0,{TAG_REACH}}}>|[^<>\"'。！？]){{0,{DIGIT_REACH}}}?"
-                   r"(?:[0-9\uff10-\uff19]|[xX*]{2}))")
+# Tried first without tags (far cheaper for ``re``), and with them only if a tag opens.
+_TEXT = r"[^<>\"'。！？]"
+_DIGIT = r"(?:[0-9\uff10-\uff19]|[xX*]{2})"
+_NUMBER_FOLLOWS = (rf"(?={_TEXT}{{0,{DIGIT_REACH}}}?{_DIGIT}"
+                   rf"|(?={_TEXT}{{0,{DIGIT_REACH}}}<)"
+                   rf"(?:<[^<>]{{0,{TAG_REACH}}}>|{_TEXT}){{0,{DIGIT_REACH}}}?{_DIGIT})")
 
 
 def _alternatives(words: Iterable[str]) -> str:
