@@ -181,26 +181,20 @@ def _placeholder(params: _Params, tables: Tables) -> Check:
     return check
 
 
-def _required(params: _Params, tables: Tables) -> Check:
-    group = params.get("group", str)
-    code = params.get("problem", str)
-    severity = _severity(params, "problem")
+def _presence(present: bool) -> Callable[[_Params, Tables], Check]:
+    """``required`` (the group must have matched) or ``absent`` (it must not have)."""
 
-    def check(groups: Groups, ctx: CheckContext) -> list[Issue]:
-        return [] if compact(groups.get(group)) else [Issue(code, severity)]
+    def build(params: _Params, tables: Tables) -> Check:
+        group = params.get("group", str)
+        code = params.get("problem", str)
+        severity = _severity(params, "problem")
 
-    return check
+        def check(groups: Groups, ctx: CheckContext) -> list[Issue]:
+            return [] if bool(compact(groups.get(group))) == present else [Issue(code, severity)]
 
+        return check
 
-def _absent(params: _Params, tables: Tables) -> Check:
-    group = params.get("group", str)
-    code = params.get("problem", str)
-    severity = _severity(params, "problem")
-
-    def check(groups: Groups, ctx: CheckContext) -> list[Issue]:
-        return [Issue(code, severity)] if compact(groups.get(group)) else []
-
-    return check
+    return build
 
 
 def _matches(params: _Params, tables: Tables) -> Check:
@@ -289,8 +283,8 @@ BUILDERS: dict[str, Callable[[_Params, Tables], Check]] = {
     "length": _length,
     "year": _year,
     "placeholder": _placeholder,
-    "required": _required,
-    "absent": _absent,
+    "required": _presence(True),
+    "absent": _presence(False),
     "matches": _matches,
     "region": _region,
     "uscc": _uscc,
