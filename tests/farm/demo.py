@@ -28,7 +28,8 @@ def main() -> int:
         status = subprocess.call(command)
     if status == 2:
         return status
-    print(f"demo reports: {args.out}/sites.csv, findings.csv, results.jsonl, summary.json")
+    print(f"demo reports in {args.out}/: report.html, report.xlsx, sites.csv, findings.csv, "
+          "results.jsonl, summary.json")
     return 0  # non-compliant demo sites are the point of the demo, not a failure
 
 
