@@ -32,9 +32,10 @@ from typing import Any, NamedTuple
 
 from patterns.checks import Check, CheckContext, Issue, build_check, compact
 from patterns.normalise import normalise
+from patterns.package_dir import package_dir
 from patterns.tables import LinkRule, Tables, load_tables
 
-BUILTIN_DIR = Path(__file__).parent
+BUILTIN_DIR = package_dir("patterns")
 CATEGORY_ID = re.compile(r"[a-z][a-z0-9_]*")
 STATUSES = ("valid", "malformed", "placeholder")
 # A category's regexes run from this many characters before one of its anchors to
@@ -87,6 +88,10 @@ class Rule:
         >>> [m.text for m in rule.matches("设备1 ICP备2 ICP备3", [(0, 15)])]
         ['ICP备2', 'ICP备3']
         """
+        if self.before is None:  # the loop below, with no ``before`` to try: in C
+            return [RuleMatch(m.start(), m.end(), m.group(), m.groupdict())
+                    for start, end in spans for m in self.regex.finditer(text, start, end)
+                    if m.end() > m.start() and (taken is None or taken.find(1, m.start(), m.end()) < 0)]
         found = []
         search, before_search = self.regex.search, self.before and self.before.search
         for start, end in spans:
@@ -142,6 +147,9 @@ class Category:
     link_numbers: tuple[LinkNumber, ...]
     examples: tuple[Example, ...]
     path: Path
+    # Words that introduce a number of the category but, unlike anchors, do not confine
+    # its regexes: outside the footer, a page is read only around anchors and labels.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,6 +333,9 @@ def load_category(path: Path, tables: Tables) -> Category:
     anchors = tuple(reader.get("anchors", list))
     if not all(isinstance(a, str) and a for a in anchors):
         raise CatalogueError(f"{where}.anchors: a list of non-empty strings is required")
+    labels = tuple(reader.get("labels", list, []))
+    if not all(isinstance(a, str) and a for a in labels):
+        raise CatalogueError(f"{where}.labels: a list of non-empty strings is required")
     link = reader.get("link", str, None)
     if link is not None and link not in tables.link_rules:
         raise CatalogueError(f"{where}.link: unknown link rule {link!r}")
@@ -346,7 +357,7 @@ def load_category(path: Path, tables: Tables) -> Category:
     examples = _read_examples(reader.get("examples", dict), f"{where}.examples")
     reader.done()
     return Category(path.stem, title, source, anchors, link, order, strict, loose,
-                    link_numbers, examples, path)
+                    link_numbers, examples, path, labels)
 
 
 def category_files(extra_dirs: Iterable[Path] = ()) -> dict[str, Path]:
@@ -406,6 +417,7 @@ def _pick(candidates: list[_Candidate], taken: bytearray) -> list[tuple[Category
 
 
 _LOWER_LATIN = re.compile(r"[a-z]")
+_NOT_DIGITS = re.compile(r"\D+")
 _INNER_SPACE = re.compile(r"\S\s+\S")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -521,10 +533,31 @@ class Catalogue:
         return found[:limit]
 
     def _numbers_in(self, text: str) -> list[tuple[Category, Rule, RuleMatch]]:
+        """Strict numbers, then loose ones; a registry link written out in the text counts
+        only if no number of its category there shows its record code.
+
+        >>> cat = load_catalogue()
+        >>> link = "https://beian.mps.gov.cn/#/query/webSearch?code=11010502045678"
+        >>> blob = f'"police":"京公网安备11010502045678号","link":"{link}"'
+        >>> [h.number for h in cat.scan_text(blob, year=2026)]
+        ['京公网安备11010502045678号']
+        >>> [h.problems for h in cat.scan_text(f'沪公安网备 {link}', year=2026)]
+        [('number_only_in_link',)]
+        """
         spans = self._spans(text)
         taken = bytearray(len(text))
-        strict = _pick(self._candidates(self._strict, spans, text), taken)
-        return strict + _pick(self._candidates(self._loose, spans, text, taken), taken)
+        numbers = _pick(self._candidates(self._strict, spans, text), taken)
+        numbers += _pick(self._candidates(self._loose, spans, text, taken), taken)
+        links = [number for number in numbers if number[1].kind == "link"]
+        if not links:
+            return numbers
+        digits: dict[str, list[str]] = {}  # category id -> the digits of its numbers
+        for category, rule, match in numbers:
+            if rule.kind != "link":
+                digits.setdefault(category.id, []).append(_NOT_DIGITS.sub("", match.text))
+        shown = {category_id: "\n".join(found) for category_id, found in digits.items()}
+        return [(category, rule, match) for category, rule, match in numbers
+                if rule.kind != "link" or match.groups["code"] not in shown.get(category.id, "")]
 
     def judge_link(self, category: str, link_number: LinkNumber, match: re.Match[str],
                    year: int) -> Hit:

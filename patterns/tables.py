@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-TABLES_DIR = Path(__file__).with_name("tables")
+from patterns.package_dir import package_dir
+
+TABLES_DIR = package_dir("patterns") / "tables"
 
 
 @dataclass(frozen=True)
