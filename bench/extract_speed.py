@@ -295,8 +295,9 @@ def _adversarial_bodies(size: int, links: int) -> dict[str, str]:
 
 def adversarial_pages(size: int = 1_000_000) -> dict[str, bytes]:
     """Pages of about ``size`` bytes built to make extraction slow: one per trait (the
-    one with 100,000 links is twice as big), all of them at once, and two more; all but
-    "links in the footer" end in ``ADVERSARIAL_FOOTER``, whose number must be found."""
+    one with 100,000 links is twice as big), all of them at once, and four more; all but
+    "links in the footer" end in ``ADVERSARIAL_FOOTER`` or a copyright line with its
+    number, which must be found in the footer."""
     head = "<html><head><meta charset='utf-8'></head><body>"
     tail = ADVERSARIAL_FOOTER + "</body></html>"
     bodies = _adversarial_bodies(size, 100_000)
@@ -309,6 +310,13 @@ def adversarial_pages(size: int = 1_000_000) -> dict[str, bytes]:
                                     + "</div></body></html>").encode()
     pages["unclosed tags"] = (head + _filled("<div><p><span><a href='/x'>京ICP备", size // 2)
                               + _filled("<", size // 2) + tail).encode()
+    pages["repeated footer parts"] = (head + _filled('<div class="mod"><div class="mod-ft">更多</div></div>'
+                                                     '<footer class="entry-footer">x</footer>', size)
+                                      + tail).encode()
+    pages["footer words, copyright"] = (
+        head + _filled('<div class="ft"><div class="ft">x</div></div>', size)
+        + '<div class="copyright"><a href="https://beian.miit.gov.cn/">京ICP备20018813号-3</a></div>'
+        + "</body></html>").encode()
     return pages
 
 

@@ -21,6 +21,8 @@ those in which the catalogue finds a number are parsed.
 
 Bounds keep junk pages cheap: at most ``MAX_FINDINGS`` findings a page (the footer's
 first), and past ``MAX_KEYWORDS`` keywords the page outside the footer is one window.
+A page that hits a bound says so in its ``notices`` (``findings_capped``,
+``keywords_capped``), so that a cut list is never mistaken for a whole one.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ from patterns.tables import LinkRule
 
 WINDOW_BEFORE = 300  # characters kept before a keyword found outside the footer
 WINDOW_AFTER = 400  # and after it
-LOOKBACK = 20_000  # how far back a window looks for an unclosed <script>/<style>/comment
 DIGIT_REACH = 40  # characters or tags after a keyword within which its number shows a digit
 TAG_REACH = 500  # the longest tag that this looks across
 IN_TAG_REACH = 100  # raw characters after a keyword inside a tag (a meta content) looked at
@@ -52,6 +53,8 @@ SNIPPET = 600  # characters of footer text kept as evidence
 MAX_FINDINGS = 200  # per page: more is no real page, and the footer's are kept first
 MAX_KEYWORDS = 2_000  # keywords outside the footer beyond which all of it is one region
 DECISION_BATCH = 20_000  # characters of keyword-window texts scanned at once for numbers
+FINDINGS_CAPPED = "findings_capped"  # notice: MAX_FINDINGS reached, later numbers not read
+KEYWORDS_CAPPED = "keywords_capped"  # notice: MAX_KEYWORDS passed, the page read as one window
 
 # The 300 most frequent characters of modern Chinese, most frequent first.
 FREQUENT_HANZI = (
@@ -75,7 +78,8 @@ _BLOCK_TAGS = frozenset({
 _APART_TAGS = frozenset({"style", "template", "noscript", "head", "title", "svg", "object",
                          "script", "meta"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_MAY_HIDE = etree.XPath("descendant-or-self::*[@hidden or @style]")
+_MAY_HIDE_OR_LINK = etree.XPath("descendant-or-self::*[@hidden or @style or @onclick]")
+_NAVIGATES = re.compile(r"open\s*\(|location|href|https?:|//", re.IGNORECASE)  # an onclick that opens a page
 _TAG = re.compile(r"<[^>]*>")
 _NOT_DIGITS = re.compile(r"\D+")
 # Characters that normalise() turns into exactly one other character (full-width forms,
@@ -136,11 +140,13 @@ class PageExtract:
     footer: FooterSpan
     footer_text: str
     findings: tuple[Finding, ...]
+    notices: tuple[str, ...] = ()  # the bounds the page hit: FINDINGS_CAPPED, KEYWORDS_CAPPED
 
     def to_dict(self) -> dict[str, object]:
         return {
             "footer": {"found": self.footer.found, "selector": self.footer.selector},
             "findings": [f.to_dict() for f in self.findings],
+            "notices": list(self.notices),
         }
 
 
@@ -155,7 +161,7 @@ class _Piece(NamedTuple):
 _new_piece = partial(tuple.__new__, _Piece)  # a _Piece from a tuple, without a Python call
 
 
-@dataclass
+@dataclass(slots=True)
 class _Anchor:
     href: str
     start: int
@@ -207,12 +213,15 @@ class _VisibleText:
         has one itself, or is a bare fragment of a page URL that has one."""
         return "=" in href or (href.startswith("#") and "=" in (self.base_url or ""))
 
-    def walk(self, root: etree._Element, location: str) -> None:
-        """Collect the text under ``root``, then normalise it. lxml walks the tree, so
-        deep nesting cannot overflow the stack; the loop is the hot path of extraction,
-        hence the inlined ``add`` and ``brk``."""
+    def walk(self, root: etree._Element, location: str, marked: bool = True) -> None:
+        """Collect the text under ``root``, then normalise it; ``marked`` False says
+        that no element can be hidden or clickable (see ``_may_mark``). lxml walks the
+        tree, so deep nesting cannot overflow the stack; the loop is the hot path of
+        extraction, hence the inlined ``add`` and ``brk``."""
         chunks, pieces, anchors = self.chunks, self.pieces, self.anchors
-        hidden = _hidden_elements(root)
+        hidden, clickable = _hidden_and_clickable(root) if marked else (set(), set())
+        append, add_piece = chunks.append, pieces.append
+        length = self.length  # kept in a local here, in self.length around other calls
         # per open element: the anchor it opened (-1 none, -2 not walked into), whether
         # it is a block, and the link its text takes; the first entry stands for what
         # lies around ``root``
@@ -222,22 +231,22 @@ class _VisibleText:
             if event == "end":
                 index, block, _ = stack.pop()
                 if index >= 0:
-                    anchors[index].end = self.length
+                    anchors[index].end = length
                 if block and chunks and chunks[-1][-1] != "\n":
-                    chunks.append("\n")
-                    self.length += 1
+                    append("\n")
+                    length += 1
                 raw = element.tail
                 if raw:
-                    chunks.append(raw)
-                    pieces.append(_new_piece((self.length, self.length + len(raw), raw, stack[-1][2],
-                                              location)))
-                    self.length += len(raw)
+                    append(raw)
+                    add_piece(_new_piece((length, length + len(raw), raw, stack[-1][2], location)))
+                    length += len(raw)
                 continue
             tag = element.tag
             href = stack[-1][2]
             if type(tag) is not str or tag in _APART_TAGS or (hidden and element in hidden):
                 walker.skip_subtree()
                 stack.append((-2, False, href))
+                self.length = length
                 if tag == "head":  # only its meta and script elements are read
                     for child in element:
                         if child.tag == "meta" or child.tag == "script":
@@ -246,24 +255,25 @@ class _VisibleText:
                             self.add(child.tail, href, location)
                 elif (tag == "script" or tag == "meta") and element not in hidden:
                     self._read_leaf(element)
+                length = self.length
                 continue
             index = -1
-            if tag == "a":
+            if tag == "a" or (clickable and element in clickable):
                 href = self.link(element) or href
                 if href:
                     index = len(anchors)
-                    anchors.append(_Anchor(href, self.length, self.length, location))
+                    anchors.append(_Anchor(href, length, length, location))
             block = tag in _BLOCK_TAGS
             if block and chunks and chunks[-1][-1] != "\n":
-                chunks.append("\n")
-                self.length += 1
+                append("\n")
+                length += 1
             raw = element.text
             if raw:
-                chunks.append(raw)
-                pieces.append(_new_piece((self.length, self.length + len(raw), raw, href,
-                                          location)))
-                self.length += len(raw)
+                append(raw)
+                add_piece(_new_piece((length, length + len(raw), raw, href, location)))
+                length += len(raw)
             stack.append((index, block, href))
+        self.length = length
         self._normalise()
 
     def _read_leaf(self, element: etree._Element) -> None:
@@ -295,11 +305,32 @@ class _VisibleText:
         self.text = "".join(parts)
 
 
-def _hidden_elements(root: etree._Element) -> set[etree._Element]:
+# The names of the attributes that hide an element or make it clickable, less their
+# first letter, in lower and upper case: HTML without any of them needs no XPath.
+_MARKING_ATTRIBUTES = ("tyle", "TYLE", "idden", "IDDEN", "nclick", "NCLICK")
+
+
+def _may_mark(html: str) -> bool:
+    """Whether ``html`` may hold a hidden or clickable element (a few substring tests
+    instead of an XPath over every element).
+
+    >>> _may_mark('<p>京ICP备1号</p>'), _may_mark('<p STYLE="display:none">x</p>')
+    (False, True)
+    """
+    return any(word in html for word in _MARKING_ATTRIBUTES)
+
+
+def _hidden_and_clickable(root: etree._Element) -> tuple[set[etree._Element], set[etree._Element]]:
     """The elements under ``root`` marked hidden, or styled ``display: none`` or
-    ``visibility: hidden``; one XPath finds the few with such attributes."""
-    return {element for element in _MAY_HIDE(root)
-            if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or "")}
+    ``visibility: hidden``; and those other than links whose ``onclick`` opens a page
+    (a link that only JavaScript follows). One XPath finds the few with such attributes."""
+    hidden, clickable = set(), set()
+    for element in _MAY_HIDE_OR_LINK(root):
+        if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
+            hidden.add(element)
+        if element.tag != "a" and _NAVIGATES.search(element.get("onclick") or ""):
+            clickable.add(element)
+    return hidden, clickable
 
 
 def _parse_fragment(html: str) -> etree._Element | None:
@@ -322,21 +353,53 @@ def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _window(text: str, first: int, last: int) -> tuple[int, int]:
+def _window(text: str, first: int, last: int, blocks: _OpenBlocks) -> tuple[int, int]:
     """The region parsed for keywords from ``first`` to ``last``: it starts at a tag and
     includes any unclosed ``<script>``, ``<style>`` or comment that ``first`` is inside."""
     start = max(0, first - WINDOW_BEFORE)
     lt = text.rfind("<", max(0, start - 500), start + 1)
     start = lt if lt >= 0 else start
-    floor = max(0, first - LOOKBACK)
-    for opener, closer in (("<script", "</script"), ("<style", "</style"), ("<!--", "-->")):
-        opened = max(text.rfind(opener, floor, first), text.rfind(opener.upper(), floor, first))
-        if opened >= 0 and max(text.rfind(closer, opened, first),
-                               text.rfind(closer.upper(), opened, first)) < 0:
-            start = min(start, opened)
+    start = min(start, blocks.open_at(first))
     end = min(len(text), last + WINDOW_AFTER)
     gt = text.find(">", end)
     return start, (gt + 1 if 0 <= gt < end + 500 else end)
+
+
+class _OpenBlocks:
+    """Where the ``<script>``, ``<style>`` or comment that holds an offset opened, for
+    offsets asked in increasing order: each marker is looked for once, going forward,
+    so however far back a script opened (a 100 KB ``__NEXT_DATA__``), a page costs one
+    pass.
+
+    >>> blocks = _OpenBlocks("<p>a</p><script>var s = '<b>'; x</script><p>b<!-- y")
+    >>> [blocks.open_at(at) for at in (4, 30, 43, 48)]
+    [4, 8, 43, 45]
+    """
+
+    _MARKERS = ("<script", "</script", "<style", "</style", "<!--", "-->")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # per marker (both cases): the last offset found so far and the next one
+        self.found: dict[str, list[int]] = {}
+
+    def _last_before(self, marker: str, offset: int) -> int:
+        found = self.found.get(marker)
+        if found is None:
+            found = self.found[marker] = [-1, self.text.find(marker)]
+        while 0 <= found[1] < offset:
+            found[0], found[1] = found[1], self.text.find(marker, found[1] + 1)
+        return found[0]
+
+    def open_at(self, offset: int) -> int:
+        """The offset of the earliest still-open block ``offset`` lies in, else ``offset``."""
+        start = offset
+        for opener, closer in zip(self._MARKERS[::2], self._MARKERS[1::2]):
+            opened = max(self._last_before(opener, offset), self._last_before(opener.upper(), offset))
+            closed = max(self._last_before(closer, offset), self._last_before(closer.upper(), offset))
+            if opened > closed:
+                start = min(start, opened)
+        return start
 
 
 def _outside(spans: Iterable[tuple[int, int]], footer: FooterSpan) -> list[tuple[int, int]]:
@@ -405,16 +468,18 @@ class _Keywords:
         anchors = set(anchors)
         # a keyword that contains another adds no window of its own
         kept = sorted(a for a in anchors if not any(b != a and b.lower() in a.lower() for b in anchors))
-        # per probe character and its offset in the anchors: a regex for those anchors
-        # and what must follow them (ASCII anchors in any case)
-        self.probes: list[tuple[str, int, re.Pattern[str]]] = []
+        # per probe character and its offset in the anchors: the anchors, to test with
+        # ``str.startswith`` (Chinese ones only: ASCII ones go in any case) before the
+        # regex for those anchors and what must follow them
+        self.probes: list[tuple[str, int, tuple[str, ...], re.Pattern[str]]] = []
         for probe, found in _probes(kept).items():
             by_offset: dict[int, list[str]] = {}
             for anchor, offset in found:
                 by_offset.setdefault(offset, []).append(anchor)
             flags = re.IGNORECASE if probe.isascii() else 0
             self.probes.extend(
-                (probe, offset, re.compile(f"(?:{_alternatives(group)}){_NUMBER_FOLLOWS}", flags))
+                (probe, offset, () if probe.isascii() else tuple(group),
+                 re.compile(f"(?:{_alternatives(group)}){_NUMBER_FOLLOWS}", flags))
                 for offset, group in by_offset.items()
             )
 
@@ -426,11 +491,12 @@ class _Keywords:
         [(3, 6), (7, 10)]
         """
         found = set()
-        for probe, offset, anchors in self.probes:
+        for probe, offset, literals, anchors in self.probes:
             match = anchors.match
             pos = text.find(probe, start + offset, end)
             while pos >= 0 and len(found) <= limit:
-                if hit := match(text, pos - offset, end):
+                if (not literals or text.startswith(literals, pos - offset)) and (
+                        hit := match(text, pos - offset, end)):
                     found.add(hit.span())
                 pos = text.find(probe, pos + 1, end)
         return sorted(found)
@@ -489,7 +555,8 @@ class Extractor:
     def __init__(self, catalogue: Catalogue, year: int) -> None:
         self.catalogue = catalogue
         self.year = year
-        self._keywords = _Keywords(a for c in catalogue.categories.values() for a in c.anchors)
+        self._keywords = _Keywords(word for c in catalogue.categories.values()
+                                   for word in (*c.anchors, *c.labels))
         self._link_numbers = [
             (category.id, link_number)
             for category in catalogue.categories.values()
@@ -504,32 +571,38 @@ class Extractor:
         else:
             text, encoding = body, "unicode"
         footer = locate_footer(text)
-        regions = [(footer.start, footer.end, "footer")] + [
-            (start, end, "page") for start, end in self._keyword_windows(text, footer)
-        ]
+        windows, keywords_capped = self._keyword_windows(text, footer)
+        regions = [(footer.start, footer.end, "footer")] + [(start, end, "page") for start, end in windows]
+        notices = [KEYWORDS_CAPPED] if keywords_capped else []
         found: list[tuple[int, Finding]] = []
         footer_text = ""
         for start, end, location in regions:  # the footer first, for MAX_FINDINGS
-            if len(found) >= MAX_FINDINGS:
+            room = MAX_FINDINGS - len(found)
+            if FINDINGS_CAPPED in notices:
                 break
             visible = self._visible(text[start:end], location, base_url)
             if visible is None:
                 continue
             if location == "footer":
                 footer_text = " ".join(visible.text.split())[:SNIPPET]
-            found.extend((start, f) for f in self._findings(visible, MAX_FINDINGS - len(found)))
+            more = self._findings(visible, room + 1)  # one more than there is room for: a cut
+            if len(more) > room:
+                notices.append(FINDINGS_CAPPED)
+                more = more[:room]
+            found.extend((start, f) for f in more)
         findings = tuple(f for _, f in sorted(found, key=lambda item: item[0]))
-        return PageExtract(encoding, footer, footer_text, findings)
+        return PageExtract(encoding, footer, footer_text, findings, tuple(dict.fromkeys(notices)))
 
-    def _keyword_windows(self, text: str, footer: FooterSpan) -> list[tuple[int, int]]:
+    def _keyword_windows(self, text: str, footer: FooterSpan) -> tuple[list[tuple[int, int]], bool]:
         """The regions outside the footer worth parsing: around keywords that stand near
         a number. Keywords close together share a region, which is kept if the catalogue
         finds a number in its text (tags stripped, plus the raw text after keywords
-        inside tags)."""
+        inside tags). Also whether MAX_KEYWORDS was passed."""
         outside = ((0, footer.start), (footer.end, len(text)))
         keywords = [keyword for start, end in outside
                     for keyword in self._keywords.find(text, start, end, MAX_KEYWORDS)]
-        if len(keywords) > MAX_KEYWORDS:  # keyword soup: its windows would cover it all anyway
+        capped = len(keywords) > MAX_KEYWORDS
+        if capped:  # keyword soup: its windows would cover it all anyway
             groups = [[(start, start), (end, end)] for start, end in outside if end > start]
         else:
             groups = []  # keywords whose windows overlap
@@ -545,9 +618,10 @@ class Extractor:
                        if _in_tag(text, first)]
             visible = "\n".join([_TAG.sub("", text[lo:hi]), *in_tags])
             texts.append(normalised_in_place(visible) or normalise(visible))
-        windows = [_window(text, groups[i][0][0], groups[i][-1][1])
+        blocks = _OpenBlocks(text)
+        windows = [_window(text, groups[i][0][0], groups[i][-1][1], blocks)
                    for i in self._with_numbers(texts)]
-        return _merged(_outside(windows, footer))
+        return _merged(_outside(windows, footer)), capped
 
     def _with_numbers(self, texts: list[str]) -> list[int]:
         """The indexes of ``texts`` in which the catalogue finds a number. Short texts are
@@ -584,7 +658,7 @@ class Extractor:
         if root is None:
             return None
         visible = _VisibleText(base_url)
-        visible.walk(root, location)
+        visible.walk(root, location, _may_mark(html))
         return visible
 
     def _findings(self, visible: _VisibleText, limit: int) -> list[Finding]:
@@ -595,13 +669,19 @@ class Extractor:
         return [self._finding(hit, visible, starts, links) for hit in sorted(hits, key=lambda h: h.start)]
 
     def _link_only_hits(self, visible: _VisibleText, hits: list[Hit]) -> list[Hit]:
-        """Registry links that carry a record code the text around them does not show."""
+        """Registry links that carry a record code the text around them does not show.
+        A link around a shown number of its category is that number's link (a code that
+        differs is its ``code_mismatch``), not a number of its own."""
         carriers = [anchor for anchor in visible.anchors if visible.may_carry_code(anchor.href)]
         if not carriers or not self._link_numbers:
             return []
         shown = _ShownCodes()
-        for hit in hits:
+        spans: dict[str, tuple[list[int], list[int]]] = {}  # per category: starts and ends, in order
+        for hit in hits:  # in text order and apart, so their ends are in order too
             shown.add(hit.category, _digits(hit.number))
+            starts, ends = spans.setdefault(hit.category, ([], []))
+            starts.append(hit.start)
+            ends.append(hit.end)
         extra: list[Hit] = []
         for anchor in carriers:
             href = visible.resolve(anchor.href) or ""
@@ -610,6 +690,10 @@ class Extractor:
                 if not match:
                     continue
                 code = match.group("code")
+                starts, ends = spans.get(category, ((), ()))
+                last = bisect_left(starts, anchor.end) - 1  # the last number starting in or before the link
+                if last >= 0 and ends[last] > anchor.start:
+                    continue
                 if not shown.shows(category, code):
                     hit = self.catalogue.judge_link(category, link_number, match, self.year)
                     extra.append(_at(hit, anchor.start, anchor.end))

@@ -15,6 +15,10 @@ from crawler.extract import PageExtract
 from crawler.targets import Invalid, Target
 
 
+# The render keys of a row read from the static page (see crawler.render.rendered_fields).
+NOT_RENDERED = {"render_reason": None, "render_error": None, "screenshot": None}
+
+
 def _entry_fields(source: str, line: int, text: str, columns: Any) -> dict[str, Any]:
     return {"input": text, "source": source, "line": line, "duplicate_lines": [],
             "extra": dict(columns)}
@@ -22,8 +26,8 @@ def _entry_fields(source: str, line: int, text: str, columns: Any) -> dict[str, 
 
 def _empty_fetch() -> dict[str, Any]:
     return {"final_url": None, "redirects": [], "status": None, "fetched_at": None,
-            "sha256": None, "encoding": None, "render": None,
-            "footer": {"found": False, "selector": None, "text": ""}, "findings": []}
+            "sha256": None, "encoding": None, "render": None, **NOT_RENDERED,
+            "footer": {"found": False, "selector": None, "text": ""}, "findings": [], "notices": []}
 
 
 def invalid_result(record: Invalid) -> dict[str, Any]:
@@ -65,9 +69,10 @@ def page_result(target: Target, *, final_url: str, redirects: list[str], status:
         **_target_fields(target), "attempts": attempts,
         "final_url": final_url, "redirects": redirects, "status": status,
         "fetched_at": fetched_at, "sha256": hashlib.sha256(body).hexdigest(),
-        "encoding": encoding, "render": "static",
+        "encoding": encoding, "render": "static", **NOT_RENDERED,
         "footer": {"found": page.footer.found, "selector": page.footer.selector,
                    "text": page.footer_text},
         "findings": [f.to_dict() for f in page.findings],
+        "notices": list(page.notices),  # bounds the extraction hit (findings_capped…)
         "outcome": "ok", "reason": None, "message": None,
     }
