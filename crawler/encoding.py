@@ -47,6 +47,45 @@ def _codec(name: str | None) -> str | None:
     return None if codec in _NOT_CHARSETS else codec
 
 
+# A UTF-8 page with a few bad bytes (a character cut in two by a CMS excerpt, a
+# fragment saved as GBK) is still UTF-8: at most one bad spot per this many bytes of
+# multi-byte characters. The bad spots are read as GB18030 where they make a character.
+_UTF8_BAD_SPOT_RATIO = 100
+_GB18030_SPOTS = "footer-audit-gb18030-spots"
+
+
+def _gb18030_spot(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: read an undecodable spot as one GB18030 (GBK) character."""
+    assert isinstance(error, UnicodeDecodeError)
+    pair = error.object[error.start:error.start + 2]
+    try:
+        return pair.decode("gb18030"), error.start + 2
+    except UnicodeDecodeError:
+        return "\ufffd", error.start + 1
+
+
+codecs.register_error(_GB18030_SPOTS, _gb18030_spot)
+
+
+def _bad_spots(part: bytes) -> tuple[int, int]:
+    """Spots of ``part`` that are not UTF-8, and the bytes its multi-byte characters save."""
+    text = part.decode("utf-8", errors="replace")
+    return text.count("\ufffd") - part.count("\ufffd".encode()), len(part) - len(text)
+
+
+def _mostly_utf8(body: bytes, first_bad: int) -> str | None:
+    """The body as UTF-8 if only a few spots of it are not, else None. GBK text is
+    nearly all bad spots, which shows in the 4 KB from the first one: looked at first,
+    so that a GBK page is not decoded twice over."""
+    bad, saved = _bad_spots(body[first_bad:first_bad + 4096])
+    if bad > 32 and bad * 2 > saved:
+        return None
+    bad, saved = _bad_spots(body)
+    if bad * _UTF8_BAD_SPOT_RATIO > saved:
+        return None
+    return body.decode("utf-8", errors=_GB18030_SPOTS)
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a page; return the text and the encoding actually used.
 
@@ -56,14 +95,20 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     ('京ICP备', 'utf-8')
     >>> decode_html("京ICP备".encode("gbk"), "text/html; charset=base64")
     ('京ICP备', 'gb18030')
+    >>> text, encoding = decode_html("版权所有".encode() * 300 + b"\\xff " + "京ICP备".encode("gbk"))
+    >>> text[-12:], encoding
+    ('有版权所有� 京ICP备', 'utf-8')
     """
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
     try:
         return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        first_bad = error.start
+    text = _mostly_utf8(body, first_bad)
+    if text is not None:
+        return text, "utf-8"
     declared = declared_charset(body, content_type)
     codec = _codec(declared)
     if codec is None or declared in _CHINESE or codec in ("utf-8", "ascii"):

@@ -25,7 +25,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-OUTCOMES = ("ok", "unreachable", "not_html", "too_large", "blocked_by_robots", "invalid_input")
+from crawler.faults import IncompleteBody
+from crawler.safety import BlockedAddress
+
+OUTCOMES = ("ok", "unreachable", "not_html", "too_large", "blocked_by_robots", "blocked",
+            "invalid_input")
 
 # Squid's error names (X-Squid-Error header, or the CONNECT reason) -> our reason.
 _PROXY_ERRORS = {
@@ -83,6 +87,8 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
     ('unreachable', 'dns')
     >>> classify_failure(IgnoreRequest("Forbidden by robots.txt"))
     ('blocked_by_robots', 'robots_txt')
+    >>> classify_failure(BlockedAddress("10.0.0.1"))
+    ('blocked', 'private_address')
     """
     chain = list(_chain(exc))
     for item in chain:
@@ -92,6 +98,10 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
             return "unreachable", named or f"http_{response.status}"
         if isinstance(item, TunnelError):
             return "unreachable", proxy_error(str(item)) or _tunnel_status(str(item))
+        if isinstance(item, BlockedAddress):
+            return "blocked", item.reason
+        if isinstance(item, IncompleteBody):
+            return "unreachable", item.reason
         if isinstance(item, IgnoreRequest):
             text = str(item)
             if "robots.txt" in text:

@@ -35,6 +35,7 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 import idna
 
+from crawler.redact import redact
 from patterns.normalise import normalise
 
 INLINE_SOURCE = "<arg>"
@@ -465,7 +466,9 @@ def _record(source: str, row: _Row, seen: set[bytes], counts: TargetCounts) -> R
         target = normalise_entry(row.text, source, row.line, row.columns)
     except InvalidEntry as invalid:
         counts.rejected += 1
-        return Invalid(source, row.line, row.text, row.columns, invalid.reason, invalid.message)
+        # a login pasted into the entry is no part of any report
+        return Invalid(source, row.line, redact(row.text), row.columns, invalid.reason,
+                       invalid.message)
     digest = hashlib.blake2b(target.key.encode(), digest_size=8).digest()
     if digest in seen:
         counts.merged += 1
@@ -541,9 +544,17 @@ def _column_names(cells: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _is_blank_or_comment(text: str) -> bool:
+def _is_blank_or_comment(text: str, cut: bool = False) -> bool:
+    """Whether a line is skipped. Of a line cut at :data:`MAX_LINE_LENGTH` only the
+    start is known, so only a comment is skipped: blank space may have pushed an
+    entry past the cut (it becomes a ``line_too_long`` record).
+
+    >>> [_is_blank_or_comment(" # x"), _is_blank_or_comment("\u3000"),
+    ...  _is_blank_or_comment("\u3000", cut=True), _is_blank_or_comment("#", cut=True)]
+    [True, True, False, True]
+    """
     stripped = text.strip()
-    return not stripped or stripped.startswith("#")
+    return stripped.startswith("#") if cut else not stripped or stripped.startswith("#")
 
 
 _TRAILING_COMMENT = re.compile(r"\s#.*")
@@ -559,7 +570,7 @@ _Line = tuple[int, str, bool]  # line number, text, cut at MAX_LINE_LENGTH
 
 def _list_rows(lines: Iterator[_Line], counts: TargetCounts) -> Iterator[_Row]:
     for line, text, cut in lines:
-        if _is_blank_or_comment(text):
+        if _is_blank_or_comment(text, cut):
             counts.skipped += 1
         elif cut:
             yield _Row(line, text, NO_COLUMNS, _too_long())
@@ -574,7 +585,7 @@ def _csv_rows(lines: Iterator[_Line], header: _Header, counts: TargetCounts) -> 
         line, text, cut = item
         if line == header.line:
             counts.headers += 1
-        elif _is_blank_or_comment(text):
+        elif _is_blank_or_comment(text, cut):
             counts.skipped += 1
         elif cut:
             yield _Row(line, text, NO_COLUMNS, _too_long())

@@ -5,18 +5,23 @@ UTF-8, charsets that lie or name no text encoding) and check that a ``PageExtrac
 comes back whole. Then the adversarial pages of ``bench/extract_speed.py`` (long digit
 runs, keyword soup, deep nesting, 100,000 links, giant attributes, numbers in comments
 and scripts, 20,000 numbers in a footer, unclosed tags) are checked for what must be
-found and what must not; their speed is the benchmark's business.
+found and what must not; their speed is the benchmark's business. The hostile pages
+of ``bench/adversarial.py`` (100,000 nested tags, 10 MB attributes, invalid UTF-8,
+charsets that lie) must come back whole, within a Python-memory bound, and with the
+footer numbers an honest copy of the page shows.
 """
 
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.extract_speed import adversarial_pages
+from bench.adversarial import NESTING, hostile_pages
+from bench.extract_speed import adversarial_pages, corporate_page
 from crawler.extract import MAX_FINDINGS, Extractor, Finding, PageExtract
 
 PROPERTY_SETTINGS = settings(deadline=None, max_examples=150,
@@ -141,6 +146,7 @@ def test_digit_runs_are_never_valid_numbers(adversarial: dict[str, PageExtract])
 def test_keyword_soup_is_read_up_to_the_cap(adversarial: dict[str, PageExtract]) -> None:
     findings = adversarial["keywords"].findings
     assert len(findings) == MAX_FINDINGS
+    assert adversarial["keywords"].notices == ("keywords_capped", "findings_capped")
     soup = [f for f in findings if f.location == "page"]
     assert {(f.number, f.status) for f in soup if f.category == "psb_filing"} == {
         ("京公网安备11010802032137号", "valid")}
@@ -150,6 +156,7 @@ def test_keyword_soup_is_read_up_to_the_cap(adversarial: dict[str, PageExtract])
 def test_deep_nesting_is_walked_to_the_bottom(adversarial: dict[str, PageExtract]) -> None:
     assert [(f.number, f.location) for f in adversarial["nesting"].findings] == [
         ("京ICP备20018813号", "page"), (FOOTER_NUMBER, "footer")]
+    assert adversarial["nesting"].notices == ()  # no bound was hit
 
 
 def test_a_hundred_thousand_links_hide_nothing(adversarial: dict[str, PageExtract]) -> None:
@@ -173,6 +180,7 @@ def test_a_footer_of_twenty_thousand_links_is_cut_at_the_cap(adversarial: dict[s
     page = adversarial["links in the footer"]
     assert not page.footer.found  # its start tag lies far before the end: the tail stands in
     assert len(page.findings) == MAX_FINDINGS
+    assert page.notices == ("keywords_capped", "findings_capped")  # the footer is all keywords
     assert {f.status for f in page.findings} == {"valid"}
     linked = [f for f in page.findings if f.link is not None]
     assert len(linked) >= MAX_FINDINGS - 1  # the tail may start inside the first one's <a>
@@ -182,3 +190,66 @@ def test_a_footer_of_twenty_thousand_links_is_cut_at_the_cap(adversarial: dict[s
 def test_unclosed_tags_do_not_swallow_the_footer(adversarial: dict[str, PageExtract]) -> None:
     numbers = [(f.number, f.location) for f in adversarial["unclosed tags"].findings]
     assert (FOOTER_NUMBER, "footer") in numbers
+
+
+# --- hostile pages (bench/adversarial.py): bounded memory, the right numbers ------------
+
+HOSTILE = hostile_pages()
+# Python-heap peak allowed while extracting a page: generous, but a copy per tag or a
+# quadratic join of a 10 MB attribute would break it (lxml's C memory is the bench's).
+HEAP_PER_BYTE, HEAP_SLACK = 8, 16_000_000
+
+
+@pytest.fixture(scope="module")
+def hostile(extractor: Extractor) -> dict[str, tuple[PageExtract, int]]:
+    """Each hostile page's extract and the Python heap's peak while it was made."""
+    extracts = {}
+    for name, (body, content_type) in HOSTILE.items():
+        tracemalloc.start()
+        try:
+            page = extractor.extract(body, content_type=content_type)
+            extracts[name] = (page, tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    return extracts
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_page_is_extracted_in_bounded_memory(
+        name: str, hostile: dict[str, tuple[PageExtract, int]]) -> None:
+    body = HOSTILE[name][0]
+    page, peak = hostile[name]
+    _check(page, len(body))
+    assert peak <= HEAP_PER_BYTE * len(body) + HEAP_SLACK, f"{peak / 1e6:.0f} MB"
+
+
+def _footer_numbers(page: PageExtract) -> list[tuple[str, str]]:
+    return [(f.number, f.status) for f in page.findings if f.location == "footer"]
+
+
+@pytest.mark.parametrize(("name", "numbers"), [
+    (f"{NESTING:,} nested tags", [("京ICP备20018813号", "page"), (FOOTER_NUMBER, "footer")]),
+    ("unclosed nesting", [(FOOTER_NUMBER, "footer")]),
+    ("10 MB text attribute", [(FOOTER_NUMBER, "footer")]),  # attribute values are no text
+    ("10 MB link", [("京ICP备2001881", "page"), (FOOTER_NUMBER, "footer")]),
+    ("10 MB unquoted attribute", [(FOOTER_NUMBER, "footer")]),
+    ("keywords and digits, 1 MB", [(FOOTER_NUMBER, "footer")]),
+])
+def test_hostile_page_numbers(name: str, numbers: list[tuple[str, str]],
+                              hostile: dict[str, tuple[PageExtract, int]]) -> None:
+    assert [(f.number, f.location) for f in hostile[name][0].findings] == numbers
+
+
+@pytest.mark.parametrize(("name", "seed", "charset"), [
+    ("invalid UTF-8 throughout", 3, "utf-8"),  # a stray byte every 4 KB: still UTF-8
+    ("GBK declared UTF-8", 10, "gbk"),
+    ("UTF-8 declared GBK", 3, "utf-8"),
+    ("GBK declared base64", 10, "gbk"),
+])
+def test_pages_that_lie_about_their_charset_show_their_footer(
+        name: str, seed: int, charset: str, extractor: Extractor,
+        hostile: dict[str, tuple[PageExtract, int]]) -> None:
+    honest = extractor.extract(corporate_page(200_000, seed)[0],
+                               content_type=f"text/html; charset={charset}")
+    assert len(_footer_numbers(honest)) == 3
+    assert _footer_numbers(hostile[name][0]) == _footer_numbers(honest)

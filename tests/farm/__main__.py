@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also serve N generated sites")
     parser.add_argument("--seed", type=int, default=0, help="seed for --generate")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--proxy-auth", metavar="USER:PASSWORD",
+                        help="the proxy asks for these Basic credentials (407 without them)")
     args = parser.parse_args(argv)
     if not args.sites and not args.generate:
         parser.error("give --sites and/or --generate")
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"farm: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(sites, args.port, on_ready=lambda url: print(url, flush=True)))
+        asyncio.run(serve(sites, args.port, on_ready=lambda url: print(url, flush=True),
+                          proxy_auth=args.proxy_auth))
     return 0
 
 

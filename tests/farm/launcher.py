@@ -44,13 +44,14 @@ class Farm:
     """
 
     def __init__(self, sites: SitesSource, *, port: int = 0,
-                 startup_timeout: float = 30.0) -> None:
+                 startup_timeout: float = 30.0, proxy_auth: str | None = None) -> None:
         items = [sites] if isinstance(sites, (str, os.PathLike)) else list(sites)
         self._paths = [Path(item) for item in items if not isinstance(item, Site)]
         self._defined = [item for item in items if isinstance(item, Site)]
         self.sites: list[Site] = check_unique([*load_sites(*self._paths), *self._defined])
         self._port = port
         self._startup_timeout = startup_timeout
+        self._proxy_auth = proxy_auth  # USER:PASSWORD the proxy asks for; in proxy_url
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         self.proxy_url = ""
@@ -70,6 +71,8 @@ class Farm:
     def __enter__(self) -> Self:
         self._workdir = tempfile.TemporaryDirectory(prefix="farm-")
         args = [sys.executable, "-m", "tests.farm", "--port", str(self._port)]
+        if self._proxy_auth:
+            args += ["--proxy-auth", self._proxy_auth]
         for path in self._paths:
             args += ["--sites", str(path.resolve())]
         if self._defined:

@@ -8,7 +8,9 @@ Clients use it as an HTTP proxy, as Scrapy does with ``--proxy``:
 * unknown hosts answer like a Squid proxy whose DNS lookup failed, and a scheme the
   site does not serve like a refused connection (``X-Squid-Error`` header);
 * ``http://control.farm.invalid/requests`` returns the request log as JSON and
-  ``POST http://control.farm.invalid/reset`` clears it and the fault counters.
+  ``POST http://control.farm.invalid/reset`` clears it and the fault counters;
+* with ``proxy_auth`` (``USER:PASSWORD``), proxy requests and CONNECTs without that
+  Basic ``Proxy-Authorization`` get ``407`` (the control host needs none).
 
 Connections are kept alive (HTTP/1.1). Small replies are written at once from
 ``data_received``; only faults and large bodies take an asyncio task.
@@ -17,6 +19,7 @@ Connections are kept alive (HTTP/1.1). Small replies are written at once from
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import itertools
 import json
@@ -139,12 +142,20 @@ def split_absolute(target: str) -> tuple[str, str] | None:
 class FarmState:
     """What all connections share: the sites by host name, the log, the fault counters."""
 
-    def __init__(self, sites: Iterable[Site], tls_context: ssl.SSLContext) -> None:
+    def __init__(self, sites: Iterable[Site], tls_context: ssl.SSLContext,
+                 proxy_auth: str | None = None) -> None:
         self.sites = {name: site for site in sites for name in site.names}
         self.tls_context = tls_context
+        self.credentials = None if proxy_auth is None else (
+            "Basic " + base64.b64encode(proxy_auth.encode()).decode())
         self.log: list[tuple[float, int, str, str, str, str, int | None, str | None]] = []
         self.failures: Counter[tuple[str, str]] = Counter()
         self.connection_ids = itertools.count(1)
+
+    def authorised(self, request: Request) -> bool:
+        """Whether a proxy request carries the proxy's credentials (if it has any)."""
+        return self.credentials is None or \
+            request.headers.get("proxy-authorization") == self.credentials
 
     def record(self, connection: int, method: str, scheme: str, host: str, path: str,
                status: int | None, fault: Fault | None) -> None:
@@ -295,6 +306,10 @@ class ProxyProtocol(asyncio.Protocol):
             if host == CONTROL_HOST:
                 self.send(request, self.state.control(request, path))
                 return
+            if not self.state.authorised(request):
+                self.state.record(self.id, request.method, scheme, host, path, 407, None)
+                self.send(request, status_reply(407, ("Proxy-Authenticate", 'Basic realm="farm"')))
+                return
         reply = self.state.reply(request, scheme, host, path)
         never = reply.fault is not None and reply.fault.kind == "timeout"
         self.state.record(self.id, request.method, scheme, host, path,
@@ -305,6 +320,13 @@ class ProxyProtocol(asyncio.Protocol):
         """Open a tunnel to a virtual https host, or refuse it the way Squid would."""
         assert self.transport is not None
         host = request.target.rpartition(":")[0].lower().rstrip(".") or request.target.lower()
+        if not self.state.authorised(request):
+            self.state.record(self.id, "CONNECT", "https", host, "", 407, None)
+            self.transport.write(b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                 b'Proxy-Authenticate: Basic realm="farm"\r\n'
+                                 b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            self.transport.close()
+            return
         site = self.state.sites.get(host)
         if site is None or not site.dns or "https" not in site.schemes:
             error = DNS_FAIL if site is None or not site.dns else CONNECT_FAIL
@@ -420,12 +442,14 @@ class ProxyProtocol(asyncio.Protocol):
 
 
 async def serve(sites: Iterable[Site], port: int = 0,
-                on_ready: Callable[[str], None] = print) -> None:
-    """Serve ``sites`` on 127.0.0.1 until cancelled; ``on_ready`` gets the proxy URL."""
-    state = FarmState(sites, server_context())
+                on_ready: Callable[[str], None] = print, proxy_auth: str | None = None) -> None:
+    """Serve ``sites`` on 127.0.0.1 until cancelled; ``on_ready`` gets the proxy URL
+    (with ``proxy_auth`` in it, when the proxy asks for credentials)."""
+    state = FarmState(sites, server_context(), proxy_auth)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: ProxyProtocol(state), LOOPBACK, port,
                                       backlog=1024, reuse_address=True)
     async with server:
-        on_ready(f"http://{LOOPBACK}:{server.sockets[0].getsockname()[1]}")
+        login = f"{proxy_auth}@" if proxy_auth else ""
+        on_ready(f"http://{login}{LOOPBACK}:{server.sockets[0].getsockname()[1]}")
         await server.serve_forever()
