@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo-report
 
-.PHONY: demo test bench clean browser
+.PHONY: demo test bench clean browser redis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,17 @@ browser:
 		echo "note: chromium is not installed; the HTML report's browser test will be skipped"; \
 	fi
 
-test: $(STAMP) browser
+# The distributed-crawl tests start their own redis-server (Debian's package) on
+# loopback; installed when missing (as root, with apt), otherwise they are skipped.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+		echo "note: redis-server is not installed; the distributed-crawl tests will be skipped"; \
+	fi
+
+test: $(STAMP) browser redis
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -12,15 +12,18 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 
-def progress_line(done: int, total: int | None, elapsed: float) -> str:
-    """``done/total``, the rate and the time left.
+def progress_line(done: int, total: int | None, elapsed: float, earlier: int = 0) -> str:
+    """``done/total``, the rate and the time left; ``earlier`` of the ``done`` sites
+    were done by earlier runs of a resumed crawl and do not count in the rate.
 
     >>> progress_line(50, 200, 10.0)
     '50/200 sites  5.0/s  ETA 0:30'
     >>> progress_line(3, None, 0.0)
     '3 sites'
+    >>> progress_line(150, 200, 10.0, earlier=100)
+    '150/200 sites  5.0/s  ETA 0:10'
     """
-    rate = done / elapsed if elapsed > 0 else 0.0
+    rate = (done - earlier) / elapsed if elapsed > 0 else 0.0
     if not total:
         return f"{done} sites" + (f"  {rate:.1f}/s" if rate else "")
     text = f"{done}/{total} sites"
@@ -41,7 +44,7 @@ class Progress:
         self.crawler = crawler
         self.total = total
         self.stream = stream
-        self.done = 0
+        self.done = self.earlier = 0
         self.started = time.monotonic()
         self.loop = task.LoopingCall(self.show)
 
@@ -59,11 +62,14 @@ class Progress:
         self.done += 1
 
     def opened(self) -> None:
+        # a resumed crawl starts from the rows its state keeps (FooterSpider.done)
+        self.done = self.earlier = self.crawler.spider.done.rows
         self.started = time.monotonic()
         self.loop.start(0.5)
 
     def show(self) -> None:
-        line = progress_line(self.done, self.total, time.monotonic() - self.started)
+        line = progress_line(self.done, self.total, time.monotonic() - self.started,
+                             self.earlier)
         self.stream.write("\r" + line.ljust(60))
         self.stream.flush()
 

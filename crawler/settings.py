@@ -56,12 +56,23 @@ FEED_EXPORT_ENCODING = "utf-8"
 DOWNLOADER = "crawler.broad.SiteDownloader"
 FOOTER_AUDIT_RECENT_SITES = 4096
 DOWNLOADER_MIDDLEWARES = {
+    # before robots.txt: a site at a private address is not even asked for it
+    "crawler.safety.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.broad.SiteRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "crawler.broad.SiteCookiesMiddleware": 700,
     "crawler.middlewares.ProxyMiddleware": 740,
+    # a cut-off gzip body is an error, not a shorter page; Retry-After is honoured
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.faults.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.faults.StrictCompressionMiddleware": 590,
 }
+# Sites only at public addresses (crawler.safety); --allow-private lifts it.
+FOOTER_AUDIT_ALLOW_PRIVATE = False
+TWISTED_DNS_RESOLVER = "crawler.safety.PublicAddressResolver"
+FOOTER_AUDIT_RETRY_AFTER_MAX = 60  # seconds of Retry-After worth waiting for
 # Each of these passes every callback result through another async wrapper, for
 # nothing here: no depth limit, no Referer needed, URL lengths are checked when the
 # targets are read (and dropping a long page-redirect URL would lose the site's row),
@@ -81,3 +92,13 @@ ITEM_PIPELINES = {"crawler.pipelines.ReportPipeline": 800}
 # 0.67 of the bare spider's rate against 0.94 inline. Worth trying only on larger
 # pages or with idle cores to spare.
 FOOTER_AUDIT_EXTRACT_WORKERS = 0
+
+# Rendering in headless Chromium (crawler.render, --render): "never", "auto" (pages
+# with no number that look built by script) or "always". Only a crawl that renders
+# gets scrapy-playwright's download handler (crawler.render.playwright_settings), so a
+# plain crawl keeps Scrapy's own; both run on Scrapy's default asyncio reactor.
+FOOTER_AUDIT_RENDER = "never"
+# Seconds a loaded page may take to show a licence keyword (a footer drawn by a timer).
+FOOTER_AUDIT_RENDER_WAIT = 5.0
+FOOTER_AUDIT_RENDER_CONCURRENCY = 4  # pages (each in its own browser context) at once
+FOOTER_AUDIT_SCREENSHOTS = False

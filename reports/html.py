@@ -14,7 +14,11 @@ Sites control much of the text shown, so:
   ``<``, ``>`` and ``&`` written as ``\\u003c``, ``\\u003e``, ``\\u0026``
   (:func:`script_json`), and the script only ever sets ``textContent``;
 * a URL becomes a link only when it is a plain ``http(s)`` URL (:func:`web_href`);
-  anything else (``javascript:``, ``data:``) is shown as text.
+  anything else (``javascript:``, ``data:``) is shown as text;
+* a footer screenshot (``--screenshots``) is shown only from a path this tool writes,
+  ``screenshots/NAME.png`` beside the page (:func:`screenshot_href`), and the policy
+  lets images come from the page's own origin only (``img-src 'self'``, which covers
+  a page opened from disk in Chromium and one served from the same server).
 
 The sites stream to a temporary file as they come and are copied into the page in
 :meth:`HtmlReport.close`, after the headline figures that need every site counted.
@@ -33,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any, Self, TextIO
 
+from reports.changes import KINDS, ChangeReport, change_headers, change_label, change_row
 from reports.rows import (
     BUSINESS_UNIT,
     CountTable,
@@ -45,9 +50,11 @@ from reports.verdict import VERDICTS, Verdict
 
 SITE_COLUMNS = ("input", "verdict", "problems", "numbers", BUSINESS_UNIT, "evidence")
 CHART_BARS = 12  # problems beyond the most frequent twelve are counted in a note
+CHANGE_ROWS = 500  # changed sites listed in the "since last run" section; all in changes.csv
 BAR_COLOURS = dict(zip(VERDICTS, ("#4caf50", "#e53935", "#f9a825", "#9e9e9e"), strict=True))
 PROBLEM_COLOUR = "#5c6bc0"
 WEB_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
+SCREENSHOT_PATH = re.compile(r"screenshots/[a-z0-9][a-z0-9._-]{0,150}\.png")
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 # Words the script needs, from reports.rows.HEADINGS.
 SCRIPT_WORDS = ("showing", "details", "findings", "attempts", "none")
@@ -59,6 +66,7 @@ body { font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "PingFang SC", "Micr
        color: #1f2328; }
 h1 { margin: 1.5rem 0 0.25rem; } h2 { margin: 2rem 0 0.75rem; font-size: 1.2rem; }
 .run { color: var(--muted); margin: 0; }
+.partial { background: #fff4e5; border: 1px solid #f9a825; padding: 0.5rem 1rem; }
 .figures { display: flex; flex-wrap: wrap; gap: 0.75rem; margin: 1.25rem 0; padding: 0; }
 .figures li { list-style: none; border: 1px solid var(--line); border-radius: 6px;
               padding: 0.5rem 1rem; min-width: 9rem; }
@@ -97,6 +105,7 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: any
 .badge { border: 1px solid var(--muted); border-radius: 3px; padding: 0 0.3rem; margin-left: 0.4rem;
          font-size: 12px; color: var(--muted); }
 .evidence-full { white-space: pre-wrap; overflow-wrap: anywhere; }
+img.screenshot { max-width: 100%; border: 1px solid var(--muted); }
 @media print { .controls, #more, button.toggle { display: none; } }
 """
 
@@ -208,6 +217,20 @@ SCRIPT = r"""
     }
     fact("waived", site.waived.length ? waived : words.none);
     fact("footer_selector", text(site.footer_selector));
+    if (site.render) {
+      const why = [site.render_reason, site.render_error].filter(Boolean).join(", ");
+      fact("render", site.render + (why ? " (" + why + ")" : ""));
+    }
+    if (site.screenshot) {
+      const image = element("img", "screenshot");
+      image.src = site.screenshot;
+      image.alt = labels.screenshot;
+      const anchor = element("a");
+      anchor.href = site.screenshot;
+      anchor.target = "_blank";
+      anchor.append(image);
+      fact("screenshot", anchor);
+    }
     for (const [key, value] of Object.entries(site.extra)) fact(key, text(value));
     cell.append(facts);
     cell.append(element("h3", null, words.findings));
@@ -279,12 +302,12 @@ def _csp_source(text: str) -> str:
 
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; script-src {_csp_source(SCRIPT)}; style-src {_csp_source(STYLE)}; "
-    "base-uri 'none'; form-action 'none'"
+    "img-src 'self'; base-uri 'none'; form-action 'none'"
 )
 # What a site's details show (the script's detailRow), by column key.
 DETAIL_FACTS = (
     "input", "line", "host", "outcome", "message", "final_url", "http_status", "fetched_at",
-    "problems", "notices", "waived", "footer_selector", "evidence",
+    "problems", "notices", "waived", "footer_selector", "render", "screenshot", "evidence",
 )  # fmt: skip
 FINDING_DETAIL = ("category", "number", "status", "problems", "link", "link_status", "location")
 ATTEMPT_DETAIL = ("url", "outcome", "reason")
@@ -328,9 +351,11 @@ class HtmlReport:
         self._sites.write(script_json(record))
         self._count += 1
 
-    def close(self, meta: Mapping[str, Any], tables: Sequence[CountTable]) -> None:
+    def close(self, meta: Mapping[str, Any], tables: Sequence[CountTable],
+              changes: ChangeReport | None = None) -> None:
         """Write the page: ``meta`` as the run facts, ``tables`` as figures, charts
-        and tables, then the sites; and let go of the temporary file."""
+        and tables, ``changes`` (history on) as a "since last run" section, then the
+        sites; and let go of the temporary file."""
         lang, out = self._lang, self._stream
         columns = [c for c in SITE_COLUMNS if c != BUSINESS_UNIT or self._business_units]
         by_title = {table.title: table for table in tables}
@@ -342,7 +367,7 @@ class HtmlReport:
             f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
             f'<meta name="referrer" content="no-referrer">\n<title>{title}</title>\n'
             f"<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{title}</h1>\n"
-            f"{_run_line(meta)}</header>\n"
+            f"{_run_line(meta)}{_partial_note(meta, lang)}</header>\n"
         )
         out.write(_figures(verdicts, lang))
         out.write('<section class="charts">\n')
@@ -350,6 +375,8 @@ class HtmlReport:
         if "by_problem" in by_title:
             out.write(_bar_chart(by_title["by_problem"], lang))
         out.write("</section>\n")
+        if changes is not None:
+            out.write(_changes_section(changes, lang))
         out.write(_site_table(columns, verdicts, lang))
         out.write(f"<section>\n<h2>{escape(heading('audit', lang))}</h2>\n")
         out.write(_facts(meta, lang))
@@ -399,6 +426,10 @@ def site_record(result: Mapping[str, Any], verdict: Verdict) -> dict[str, Any]:
         BUSINESS_UNIT: extra.get(BUSINESS_UNIT),
         "evidence": evidence(result["footer"]["text"]),
         "footer_selector": result["footer"].get("selector"),
+        "render": result.get("render"),
+        "render_reason": result.get("render_reason"),
+        "render_error": result.get("render_error"),
+        "screenshot": screenshot_href(result.get("screenshot")),
         "extra": {key: value for key, value in extra.items() if key != BUSINESS_UNIT},
         "findings": [
             {key: finding.get(key) for key in FINDING_DETAIL} | {"href": web_href(finding["link"])}
@@ -423,6 +454,18 @@ def web_href(url: object) -> str | None:
     return url if isinstance(url, str) and WEB_URL.fullmatch(url) else None
 
 
+def screenshot_href(path: object) -> str | None:
+    """``path`` when it is a screenshot this tool writes (``screenshots/NAME.png``, next
+    to the page); otherwise None, and no image is shown.
+
+    >>> screenshot_href("screenshots/a.cn-1234abcd.png")
+    'screenshots/a.cn-1234abcd.png'
+    >>> [screenshot_href(p) for p in ("../x.png", "/etc/x.png", "screenshots/a.svg", None)]
+    [None, None, None, None]
+    """
+    return path if isinstance(path, str) and SCREENSHOT_PATH.fullmatch(path) else None
+
+
 def script_json(value: object) -> str:
     """JSON that cannot end its ``<script>`` element or open a comment inside it.
 
@@ -444,6 +487,14 @@ def _page_data(columns: Sequence[str], lang: str) -> str:
         "words": {word: heading(word, lang) for word in SCRIPT_WORDS},
     }
     return f'<script type="application/json" id="page-data">{script_json(page)}</script>\n'
+
+
+def _partial_note(meta: Mapping[str, Any], lang: str) -> str:
+    """A warning under the title when the crawl was stopped before every target."""
+    if not meta.get("partial"):
+        return ""
+    note = heading("partial_report", lang).format(remaining=meta.get("remaining"))
+    return f'<p class="partial" role="alert">{escape(note)}</p>\n'
 
 
 def _run_line(meta: Mapping[str, Any]) -> str:
@@ -522,6 +573,39 @@ def _site_table(columns: Sequence[str], verdicts: CountTable, lang: str) -> str:
         f'<tbody></tbody>\n</table>\n</div>\n<p><button id="more" type="button" hidden>'
         f"{escape(heading('show_more', lang))}</button></p>\n</section>\n"
     )
+
+
+def _changes_section(report: ChangeReport, lang: str) -> str:
+    """What changed since the baseline run: counts by kind, then the changed sites
+    (the first :data:`CHANGE_ROWS`), every cell escaped text."""
+    parts = [f"<section>\n<h2>{escape(change_label('since_last_run', lang))}</h2>\n"]
+    if report.baseline is None:
+        parts.append(f"<p>{escape(change_label('no_baseline', lang))}</p>\n</section>\n")
+        return "".join(parts)
+    compared = change_label("compared_with", lang).format(
+        run=report.baseline, started=report.baseline_started or "?")
+    parts.append(f'<p class="run">{escape(compared)}</p>\n<ul class="figures">\n')
+    counts = report.counts()
+    for key in ("changed", *KINDS):
+        label = escape(change_label(key, lang))
+        parts.append(f"<li>{label}<strong>{counts[key]:,}</strong></li>\n")
+    parts.append("</ul>\n")
+    if not report.changes:
+        parts.append(f"<p>{escape(change_label('no_changes', lang))}</p>\n</section>\n")
+        return "".join(parts)
+    head = "".join(f"<th>{escape(label)}</th>" for label in change_headers(lang))
+    parts.append(f'<div class="scroll">\n<table class="changes">\n'
+                 f"<thead><tr>{head}</tr></thead>\n<tbody>\n")
+    for change in report.changes[:CHANGE_ROWS]:
+        cells = "".join(f"<td>{escape('' if value is None else str(value))}</td>"
+                        for value in change_row(change))
+        parts.append(f"<tr>{cells}</tr>\n")
+    parts.append("</tbody>\n</table>\n</div>\n")
+    if len(report.changes) > CHANGE_ROWS:
+        more = change_label("more_changes", lang).format(count=len(report.changes) - CHANGE_ROWS)
+        parts.append(f"<p>{escape(more)}</p>\n")
+    parts.append("</section>\n")
+    return "".join(parts)
 
 
 def _facts(meta: Mapping[str, Any], lang: str) -> str:

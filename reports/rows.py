@@ -25,7 +25,7 @@ SITE_HEAD = (
     "outcome", "reason", "final_url", "http_status", "fetched_at",
     "verdict", "problems", "notices", "waived",
 )  # fmt: skip
-SITE_TAIL = ("footer_selector", "evidence", "sha256")
+SITE_TAIL = ("footer_selector", "evidence", "sha256", "render", "render_error", "screenshot")
 FINDING_COLUMNS = (
     "input", "line", "host", "category", "number", "status", "problems", "warnings",
     "link", "link_status", "location", "raw",
@@ -39,9 +39,9 @@ REGISTER_COLUMNS = (
 REGISTER_HEADERS = (*REGISTER_COLUMNS[:-1], "register_status")
 # Run facts from ``meta`` shown first, in this order; other keys of ``meta`` follow.
 META_KEYS = (
-    "started_at", "finished_at", "finish_reason", "tool_version", "catalogue_version",
-    "rules_file", "rules_sha256", "register_file", "register_sha256", "vantage", "targets",
-    "lines",
+    "started_at", "finished_at", "finish_reason", "partial", "remaining", "runs",
+    "tool_version", "catalogue_version", "rules_file", "rules_sha256", "register_file",
+    "register_sha256", "vantage", "targets", "lines",
 )  # fmt: skip
 BUSINESS_UNIT = "business_unit"  # the pass-through column that splits counts by unit
 SEPARATOR = "; "
@@ -71,6 +71,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "footer_selector": ("Footer selector", "页脚选择器"),
     "evidence": ("Evidence (footer text)", "证据（页脚文字）"),
     "sha256": ("Page SHA-256", "页面 SHA-256"),
+    "render": ("Read as (static or browser)", "读取方式（静态或浏览器）"),
+    "render_reason": ("Why rendered", "渲染原因"),
+    "render_error": ("Rendering failed", "渲染失败原因"),
+    "screenshot": ("Footer screenshot", "页脚截图"),
     "category": ("Category", "类别"),
     "number": ("Number", "编号"),
     "status": ("Format status", "格式状态"),
@@ -109,6 +113,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "started_at": ("Run started (UTC)", "开始时间（UTC）"),
     "finished_at": ("Run finished (UTC)", "结束时间（UTC）"),
     "finish_reason": ("Finish reason", "结束原因"),
+    "partial": ("Partial (crawl stopped early)", "部分结果（抓取提前停止）"),
+    "remaining": ("Targets not yet audited", "尚未核查的目标"),
+    "runs": ("Runs (resumed crawl)", "运行次数（续抓）"),
     "tool_version": ("Tool version", "工具版本"),
     "catalogue_version": ("Pattern catalogue version", "编号规则库版本"),
     "rules_file": ("Rules file", "规则文件"),
@@ -149,6 +156,10 @@ HEADINGS: dict[str, tuple[str, str]] = {
     "needs_script": ("The site table needs JavaScript; report.xlsx and sites.csv hold it too.",
                      "网站列表需要启用 JavaScript；report.xlsx 和 sites.csv 中也有该列表。"),
     "more_problems": ("{count} more problems in the table below", "另有 {count} 个问题，见下表"),
+    "partial_report": ("Partial report: the crawl was stopped with {remaining} targets not yet "
+                       "audited; run the same command again to finish it.",
+                       "部分报告：抓取提前停止，尚有 {remaining} 个目标未核查；"
+                       "再次运行同一命令可继续完成。"),
 }  # fmt: skip
 
 Result = Mapping[str, Any]
@@ -203,7 +214,7 @@ class SiteLayout:
         >>> layout.include({"findings": [{"category": "news_license"}],
         ...                 "extra": {"customer": "A", "host": "x"}})
         >>> layout.columns()[-4:]
-        ['evidence', 'sha256', 'customer', 'extra_host']
+        ['render_error', 'screenshot', 'customer', 'extra_host']
         """
         columns = [*SITE_HEAD, *self.categories, *SITE_TAIL]
         taken = set(columns)
@@ -242,6 +253,9 @@ def site_row(result: Result, verdict: Verdict, layout: SiteLayout) -> list[objec
         footer["selector"],
         evidence(footer["text"]),
         result["sha256"],
+        result.get("render"),
+        result.get("render_error"),
+        result.get("screenshot"),
         *(_cell(extra.get(name)) for name in layout.extras),
     ]
 

@@ -96,7 +96,7 @@ class RulesJudge:
         findings = result["findings"]
         required = self.rules.required(hosts, result.get("extra") or {})
         problems: list[str] = []
-        notices: list[str] = []
+        notices: list[str] = list(result.get("notices", ()))  # the extraction's (findings_capped…)
         for category in required:
             shown = [f for f in findings if f["category"] == category]
             if not shown:

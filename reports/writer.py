@@ -19,8 +19,9 @@ import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from reports.changes import CHANGE_COLUMNS, ChangeReport, change_headers, change_row
 from reports.csvfile import ExcelCsvWriter
 from reports.html import HtmlReport
 from reports.jsonl import read_results, write_results
@@ -38,10 +39,16 @@ from reports.verdict import Judge
 from reports.verdict import judge as default_judge
 from reports.xlsx import WorkbookReport
 
+if TYPE_CHECKING:
+    from reports.history import RunRecorder
+
 SITES, FINDINGS, RESULTS, SUMMARY = "sites.csv", "findings.csv", "results.jsonl", "summary.json"
 WORKBOOK, PAGE = "report.xlsx", "report.html"
-# Only a directory holding nothing but these may be replaced by a new report.
+CHANGES = "changes.csv"  # with --history: what changed since the last run
+# Only a directory holding nothing but these (and the optional CHANGES file and
+# SCREENSHOTS folder) may be replaced by a new report.
 REPORT_FILES = frozenset({SITES, FINDINGS, RESULTS, SUMMARY, WORKBOOK, PAGE})
+SCREENSHOTS = "screenshots"  # with --screenshots: the rendered footers (PNGs), a folder
 
 
 class ReportDirError(ValueError):
@@ -56,6 +63,8 @@ def write_reports(
     judge: Judge = default_judge,
     lang: str | None = None,
     register_rows: Iterable[Mapping[str, Any]] = (),
+    history: RunRecorder | None = None,
+    screenshots: Path | None = None,
 ) -> Summary:
     """Write ``sites.csv``, ``findings.csv``, ``results.jsonl``, ``summary.json``,
     ``report.xlsx`` and ``report.html``.
@@ -66,7 +75,11 @@ def write_reports(
     swaps the CSV column keys for labels; the workbook and page are in English unless
     it is "zh". ``register_rows`` (the licence register, one mapping per licence) fill
     the workbook's Register sheet; they are iterated only after every site has been
-    judged, so a generator can report what the judging saw.
+    judged, so a generator can report what the judging saw. With ``history`` (a run
+    being recorded), every judged site is recorded too, and ``changes.csv``, a sheet,
+    a page section and ``since_last_run`` in ``summary.json`` say what changed.
+    ``screenshots``, a directory of PNGs that the rows name as ``screenshots/NAME``,
+    is moved into the report as its ``screenshots`` folder.
     """
     out_dir = out_dir.absolute()
     check_replaceable(out_dir)
@@ -75,7 +88,9 @@ def write_reports(
     staging = out_dir.with_name(f".{out_dir.name}.{secrets.token_hex(6)}.new")
     staging.mkdir()  # not tempfile.mkdtemp: its mode 0700 would stay on the report
     try:
-        summary = _write_all(results, staging, meta, judge, lang, register_rows)
+        summary = _write_all(results, staging, meta, judge, lang, register_rows, history)
+        if screenshots is not None and screenshots.is_dir():
+            os.replace(screenshots, staging / SCREENSHOTS)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -88,7 +103,8 @@ def check_replaceable(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise ReportDirError(f"{out_dir} is not a directory")
-    others = sorted(entry.name for entry in out_dir.iterdir() if entry.name not in REPORT_FILES)
+    others = sorted(entry.name for entry in out_dir.iterdir()
+                    if entry.name not in REPORT_FILES and entry.name not in (SCREENSHOTS, CHANGES))
     if others:
         raise ReportDirError(
             f"{out_dir} holds files that are not reports ({', '.join(others[:5])}); "
@@ -103,6 +119,7 @@ def _write_all(
     judge: Judge,
     lang: str | None,
     register_rows: Iterable[Mapping[str, Any]],
+    history: RunRecorder | None,
 ) -> Summary:
     layout = SiteLayout()
     with _durable(staging / RESULTS, "w", encoding="utf-8", newline="\n") as stream:
@@ -133,14 +150,29 @@ def _write_all(
             for row in finding_rows(result):
                 findings.writerow(row)
                 workbook.add_finding(row)
+            if history is not None:
+                history.add(result, verdict)
         tables = count_tables(summary, breakdown)
-        workbook.close(meta, tables, register_rows)
-        page.close(meta, tables)
+        changes = history.changes() if history is not None else None
+        if changes is not None:
+            _write_changes(changes, staging / CHANGES, lang)
+        workbook.close(meta, tables, register_rows, changes)
+        page.close(meta, tables, changes)
 
+    since = {"since_last_run": changes.counts()} if changes is not None else {}
     with _durable(staging / SUMMARY, "w", encoding="utf-8") as stream:
-        json.dump({"meta": dict(meta), **summary.to_dict()}, stream, ensure_ascii=False, indent=2)
+        partial = {key: meta[key] for key in ("partial", "remaining") if key in meta}
+        json.dump({"meta": dict(meta), **partial, **summary.to_dict(), **since}, stream,
+                  ensure_ascii=False, indent=2)
         stream.write("\n")
     return summary
+
+
+def _write_changes(changes: ChangeReport, path: Path, lang: str | None) -> None:
+    with _durable(path, "wb") as stream, ExcelCsvWriter(stream) as rows:
+        rows.writerow(change_headers(lang, CHANGE_COLUMNS))
+        for change in changes.changes:
+            rows.writerow(change_row(change))
 
 
 def _included(

@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reports.changes import ChangeReport, change_headers, change_label, change_row
 from reports.csvfile import FORMULA_TRIGGERS
 from reports.rows import (
     FINDING_COLUMNS,
@@ -99,19 +100,31 @@ class WorkbookReport:
         meta: Mapping[str, Any],
         tables: Iterable[CountTable],
         register_rows: Iterable[Mapping[str, Any]],
+        changes: ChangeReport | None = None,
     ) -> None:
         """Write the Summary (run facts from ``meta``, then ``tables``) and Register
-        sheets, then save the workbook to the stream (which stays open)."""
+        sheets, and with ``changes`` (history on) a Changes sheet, then save the
+        workbook to the stream (which stays open)."""
         self._write_summary(meta, tables)
         for entry in register_rows:
             self._register.append([self._register.cell(value) for value in register_row(entry)])
-        for sheet in (self._summary, self._sites, self._findings, self._register):
+        sheets = [self._summary, self._sites, self._findings, self._register]
+        if changes is not None:
+            sheet = _Sheet(self._book, change_label("changes_sheet", self._lang),
+                           change_headers(self._lang))
+            for change in changes.changes:
+                sheet.append([sheet.cell(value) for value in change_row(change)])
+            sheets.append(sheet)
+        for sheet in sheets:
             sheet.close()
         self._book.save(self._stream)
 
     def _write_summary(self, meta: Mapping[str, Any], tables: Iterable[CountTable]) -> None:
         sheet, lang = self._summary, self._lang
         sheet.append([sheet.cell(heading("title", lang), font=TITLE_FONT)])
+        if meta.get("partial"):
+            note = heading("partial_report", lang).format(remaining=meta.get("remaining"))
+            sheet.append([sheet.cell(note, font=BOLD, fill=VERDICT_FILLS["unreachable"])])
         sheet.append([])
         sheet.append([sheet.cell(heading("audit", lang), font=BOLD)])
         for key, text in meta_rows(meta):

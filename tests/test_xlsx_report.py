@@ -78,7 +78,7 @@ def test_sheets(book: Workbook) -> None:
     panes = {ws.title: (ws.freeze_panes, ws.auto_filter.ref) for ws in book}
     assert panes == {
         "Summary": (None, None),
-        "Sites": ("A2", "A1:Y5"),
+        "Sites": ("A2", "A1:AB5"),
         "Findings": ("A2", "A1:L4"),
         "Register": ("A2", "A1:I3"),
     }
@@ -150,27 +150,28 @@ def test_sites_sheet(book: Workbook) -> None:
          "Crawl outcome", "Reason", "Final URL", "HTTP status", "Fetched at (UTC)", "Verdict",
          "Problems", "Notices", "Waived", "ICP filing number", "ICP licence", "VATS licence",
          "Public security filing", "Unified social credit code", "Footer selector",
-         "Evidence (footer text)", "Page SHA-256", "Business unit", "owner"],
+         "Evidence (footer text)", "Page SHA-256", "Read as (static or browser)",
+         "Rendering failed", "Footer screenshot", "Business unit", "owner"],
         ["例子.中国", 1, None, "例子.中国", "例子.中国", "例子.中国", "ok", None, "https://例子.中国/",
          200, "2026-11-29T17:20:00Z", "compliant", None, None, None, "京ICP备20018813号-3", None,
          None, None, None, "footer", "Copyright © 2026 例子科技有限公司 京ICP备20018813号-3", SHA,
-         "华东事业部", "例子科技有限公司"],
+         None, None, None, "华东事业部", "例子科技有限公司"],
         ["formula.cn", 2, None, "formula.cn", "formula.cn", "formula.cn", "ok", None,
          "https://formula.cn/", 200, "2026-11-29T17:20:00Z", "non_compliant",
          "missing:icp_filing", "psb_filing:wrong_link", None, None, None, None,
-         "京公网安备11010502030143号", None, "footer", HYPERLINK + "\ufffd", SHA, "@SUM(1+1)",
-         "=cmd|' /C calc'!A0"],
+         "京公网安备11010502030143号", None, "footer", HYPERLINK + "\ufffd", SHA, None, None, None,
+         "@SUM(1+1)", "=cmd|' /C calc'!A0"],
         ["waived.cn", 3, None, "waived.cn", "waived.cn", "waived.cn", "ok", None,
          "https://waived.cn/", 200, "2026-11-29T17:20:00Z", "compliant", None, None,
          "icp_filing:digit_count", "京ICP备2001881号", None, None, None, None, "footer",
-         "京ICP备2001881号", SHA, "华东事业部", None],
+         "京ICP备2001881号", SHA, None, None, None, "华东事业部", None],
         ["offline.cn", 4, None, "offline.cn", "offline.cn", "offline.cn", "unreachable", "dns",
          None, None, None, "unreachable", "unreachable:dns", None, None, None, None, None, None,
-         None, None, None, None, "华南事业部", None],
+         None, None, None, None, None, None, None, "华南事业部", None],
     ]  # fmt: skip
     sheet = book["Sites"]
     assert [sheet[f"L{row}"].fill.fgColor.rgb for row in range(2, 6)] == [GREEN, RED, GREEN, AMBER]
-    assert [cell.font.b for cell in sheet[1]] == [True] * 25
+    assert [cell.font.b for cell in sheet[1]] == [True] * 28
 
 
 def test_findings_sheet(book: Workbook) -> None:
@@ -198,8 +199,8 @@ def test_register_sheet(book: Workbook) -> None:
 
 FORMULA_CELLS = [
     ("Sites", "V3", HYPERLINK + "\ufffd"),
-    ("Sites", "X3", "@SUM(1+1)"),
-    ("Sites", "Y3", "=cmd|' /C calc'!A0"),
+    ("Sites", "AA3", "@SUM(1+1)"),
+    ("Sites", "AB3", "=cmd|' /C calc'!A0"),
     ("Findings", "L3", "+1+1"),
     ("Register", "C3", "=1+2"),
     ("Summary", "A47", "@SUM(1+1)"),
@@ -215,7 +216,7 @@ def test_formula_payload_is_text(book: Workbook, sheet: str, cell: str, text: st
 
 
 def test_plain_text_has_no_quote_prefix(book: Workbook) -> None:
-    assert [book["Sites"][cell].quotePrefix for cell in ("A2", "V2", "Y2", "L3")] == [False] * 4
+    assert [book["Sites"][cell].quotePrefix for cell in ("A2", "V2", "AB2", "L3")] == [False] * 4
 
 
 def test_no_cell_is_a_formula(report: Path) -> None:
@@ -239,7 +240,7 @@ def test_sites_sheet_holds_the_csv(report: Path, book: Workbook) -> None:
 
 WIDTHS = [
     ("Sites", "A", 12),  # "formula.cn" and "waived.cn" fit under "Input" plus the margin
-    ("Sites", "Y", 20),  # 例子科技有限公司: 8 characters, 16 wide
+    ("Sites", "AB", 20),  # 例子科技有限公司: 8 characters, 16 wide
     ("Sites", "W", 60),  # a SHA-256 is cut at the cap
     ("Summary", "A", 27),  # "Pattern catalogue version"
     ("Register", "D", 19),  # 北京市通信管理局 under "Issuing authority"
