@@ -14,17 +14,16 @@ Python memory; their speed is this script's business.
 
 from __future__ import annotations
 
-import gc
 import os
 import random
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.extract_speed import ADVERSARIAL_FOOTER, AUDIT_YEAR, adversarial_pages, corporate_page
+from bench.extract_speed import (ADVERSARIAL_FOOTER, AUDIT_YEAR, adversarial_pages,
+                                 corporate_page, seconds)
 from crawler.extract import Extractor
 from patterns import load_catalogue
 
@@ -80,16 +79,6 @@ def hostile_pages() -> dict[str, tuple[bytes, str | None]]:
 # --- measuring --------------------------------------------------------------------------
 
 
-def _seconds(func: Callable[[], object]) -> float:
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        func()
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
-
-
 def _peak_growth(func: Callable[[], object]) -> float | None:
     """Bytes by which peak resident memory grows while ``func`` runs, measured in a
     forked child (Linux: ``VmHWM`` reset through ``clear_refs``); None elsewhere."""
@@ -125,14 +114,14 @@ def main() -> None:
     growth = {name: _peak_growth(lambda b=body, c=ctype: extractor.extract(b, content_type=c))
               for name, (body, ctype) in pages.items()}  # before anything warms the heap
     ordinary = [corporate_page(1_000_000, seed) for seed in range(1, 4)]
-    per_mb = min(_seconds(lambda: [extractor.extract(b, content_type=f"text/html; charset={c}")
+    per_mb = min(seconds(lambda: [extractor.extract(b, content_type=f"text/html; charset={c}")
                                    for b, c in ordinary]) for _ in range(REPEATS))
     per_mb /= sum(len(body) for body, _ in ordinary) / 1e6
     print(f"baseline: ordinary corporate pages, {per_mb * 1000:.1f} ms per MB\n")
     print(f"{'page':<28} {'MB':>6} {'ms':>8} {'ratio':>7} {'peak +MB':>8} {'findings':>8}")
     for name, (body, content_type) in pages.items():
         extract = (lambda b=body, c=content_type: extractor.extract(b, content_type=c))
-        best = min(_seconds(extract) for _ in range(REPEATS))
+        best = min(seconds(extract) for _ in range(REPEATS))
         size = len(body) / 1e6
         peak = "n/a" if growth[name] is None else f"{growth[name] / 1e6:.1f}"
         print(f"{name:<28} {size:>6.2f} {best * 1000:>8.1f} {best / (per_mb * size):>7.2f} "

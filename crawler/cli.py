@@ -378,8 +378,11 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
             written = write_reports(read_results(args.results), args.out, meta, judge=judge,
                                     lang=args.lang, register_rows=judge.register_rows(),
                                     history=compared)
-    except (ReportDirError, ResultsFileError, OSError) as exc:
+    except (ReportDirError, ResultsFileError) as exc:
         raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"could not write the report to {args.out}: {exc.strerror or exc}; "
+                         "an earlier report there is untouched") from exc
     summary = written.to_dict()
     if not args.quiet:
         _show_summary(summary, out)

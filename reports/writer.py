@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,7 @@ CHANGES = "changes.csv"  # with --history: what changed since the last run
 # Only a directory holding nothing but these (and the optional CHANGES file and
 # SCREENSHOTS folder) may be replaced by a new report.
 REPORT_FILES = frozenset({SITES, FINDINGS, RESULTS, SUMMARY, WORKBOOK, PAGE})
+MIN_FREE_MB = 64  # free space (MiB) a report needs before a crawl starts
 SCREENSHOTS = "screenshots"  # with --screenshots: the rendered footers (PNGs), a folder
 
 
@@ -99,6 +101,9 @@ def write_reports(
 
 
 def check_replaceable(out_dir: Path) -> None:
+    """Refuse, before any work, an ``out_dir`` that is a file, holds other files, or
+    lies where nothing can be written or less than ``MIN_FREE_MB`` MiB are free."""
+    _check_writable(out_dir)
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
@@ -110,6 +115,28 @@ def check_replaceable(out_dir: Path) -> None:
             f"{out_dir} holds files that are not reports ({', '.join(others[:5])}); "
             "write the report to a new or empty directory"
         )
+
+
+def _check_writable(out_dir: Path) -> None:
+    """The report is staged beside ``out_dir``: the nearest existing folder above it
+    must take a file, and hold ``MIN_FREE_MB`` MiB free (``FOOTER_AUDIT_MIN_FREE_MB``)."""
+    folder = out_dir.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ReportDirError(f"cannot write the report under {folder}: not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"footer-audit")
+            probe.flush()
+        free_mb = shutil.disk_usage(folder).free / 2**20
+    except OSError as exc:
+        raise ReportDirError(f"cannot write the report under {folder}: "
+                             f"{exc.strerror or exc}") from exc
+    need_mb = float(os.environ.get("FOOTER_AUDIT_MIN_FREE_MB", MIN_FREE_MB))
+    if free_mb < need_mb:
+        raise ReportDirError(f"only {free_mb:,.0f} MiB free under {folder}; the report needs "
+                             f"at least {need_mb:,.0f} MiB (FOOTER_AUDIT_MIN_FREE_MB)")
 
 
 def _write_all(
