@@ -18,14 +18,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m tests.farm.demo --out $(DEMO_OUT)
 
-# The HTML report is tested in Debian's headless Chromium; installed when missing
-# (as root, with apt), otherwise that one test is skipped with its reason.
+# The HTML report and --render are tested in Debian's headless Chromium; installed when
+# missing (as root, with apt), otherwise those tests are skipped with their reason.
 browser:
 	@command -v chromium >/dev/null 2>&1 || \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
-		echo "note: chromium is not installed; the HTML report's browser test will be skipped"; \
+		echo "note: chromium is not installed; the HTML report and rendering tests will be skipped"; \
 	fi
 
 # The distributed-crawl tests start their own redis-server (Debian's package) on
