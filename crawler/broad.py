@@ -119,15 +119,18 @@ class SiteCookiesMiddleware(CookiesMiddleware):
         return middleware
 
     def process_request(self, request: Request) -> Request | Response | None:  # type: ignore[override]
-        request.meta.setdefault("cookiejar", _site(request))
+        _name_site_jar(request)
         return super().process_request(request)
 
     def process_response(self, request: Request,  # type: ignore[override]
                          response: Response) -> Request | Response:
-        request.meta.setdefault("cookiejar", _site(request))
+        _name_site_jar(request)
         return super().process_response(request, response)
 
 
-def _site(request: Request) -> str:
-    host = urlparse_cached(request).hostname or ""
-    return registered_domain(host) or host
+def _name_site_jar(request: Request) -> None:
+    """Put the request's site (registered domain, else host) in ``meta["cookiejar"]``
+    unless a jar is named already."""
+    if "cookiejar" not in request.meta:
+        host = urlparse_cached(request).hostname or ""
+        request.meta["cookiejar"] = registered_domain(host) or host
