@@ -42,6 +42,7 @@ from lxml import etree
 from crawler.encoding import decode_html
 from crawler.footer import FooterSpan, locate_footer
 from patterns import Catalogue, Hit, normalise
+from patterns.catalogue import merged_spans
 from patterns.tables import LinkRule
 
 WINDOW_BEFORE = 300  # characters kept before a keyword found outside the footer
@@ -343,16 +344,6 @@ def _parse_fragment(html: str) -> etree._Element | None:
         return None
 
 
-def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def _window(text: str, first: int, last: int, blocks: _OpenBlocks) -> tuple[int, int]:
     """The region parsed for keywords from ``first`` to ``last``: it starts at a tag and
     includes any unclosed ``<script>``, ``<style>`` or comment that ``first`` is inside."""
@@ -621,7 +612,7 @@ class Extractor:
         blocks = _OpenBlocks(text)
         windows = [_window(text, groups[i][0][0], groups[i][-1][1], blocks)
                    for i in self._with_numbers(texts)]
-        return _merged(_outside(windows, footer)), capped
+        return merged_spans(_outside(windows, footer)), capped
 
     def _with_numbers(self, texts: list[str]) -> list[int]:
         """The indexes of ``texts`` in which the catalogue finds a number. Short texts are

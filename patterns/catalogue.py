@@ -393,7 +393,12 @@ class _Fields(dict[str, str]):
 _Candidate = tuple[int, int, int, Category, Rule, RuleMatch]  # start, end, order, …
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merged_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans, overlapping and touching ones merged, in order.
+
+    >>> merged_spans([(5, 9), (0, 3), (2, 4), (9, 10)])
+    [(0, 4), (5, 10)]
+    """
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -486,7 +491,7 @@ class Catalogue:
                     anchored.add(category_id)
                 spans.setdefault(category_id, []).extend(reaches)
         for category_id in anchored:
-            spans[category_id] = _merged(spans[category_id])
+            spans[category_id] = merged_spans(spans[category_id])
         return spans
 
     @staticmethod
