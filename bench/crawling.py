@@ -95,13 +95,14 @@ def scrapy_stats(log_text: str) -> dict[str, float]:
     return {key: float(value) for key, value in _STAT_LINE.findall(block)}
 
 
-def _rss_kb(pid: int, field: str) -> int:
+def status_kb(pid: int, field: str) -> int:
+    """A memory field (``"VmHWM:"``, ``"VmRSS:"``…) of a process, in KiB; 0 once it is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith(field):
                     return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
+    except OSError:
         pass
     return 0
 
@@ -126,9 +127,9 @@ def run_crawl(command: Sequence[str], log: Path, *, page_stat: str) -> CrawlRun:
             if pid:
                 process.returncode = os.waitstatus_to_exitcode(status)
                 break
-            main = _rss_kb(process.pid, "VmHWM:")
-            total = _rss_kb(process.pid, "VmRSS:") + sum(
-                _rss_kb(child, "VmRSS:") for child in _children(process.pid))
+            main = status_kb(process.pid, "VmHWM:")
+            total = status_kb(process.pid, "VmRSS:") + sum(
+                status_kb(child, "VmRSS:") for child in _children(process.pid))
             peak_main, peak_total = max(peak_main, main), max(peak_total, total)
             time.sleep(SAMPLE_INTERVAL)
     finally:

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.crawling import REPOSITORY, crawl_command, write_targets
+from bench.crawling import REPOSITORY, crawl_command, status_kb, write_targets
 from bench.with_settings import settings_parser
 from crawler.render import find_browser
 from tests.farm import Farm, generate_sites
@@ -50,17 +50,6 @@ class Peaks:
     browser_processes: int = 0
     rendered: int = 0
     seconds: float = 0.0
-
-
-def _status_kb(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(field):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _pss_kb(pid: int) -> int:
@@ -115,11 +104,11 @@ def measure(targets: Path, proxy: str, work: Path, settings: list[str]) -> Peaks
             for pid in _descendants(process.pid):
                 name = _name(pid)
                 if name.startswith("node"):  # Playwright's driver
-                    driver += _status_kb(pid, "VmRSS:")
+                    driver += status_kb(pid, "VmRSS:")
                 elif name.startswith("chrom"):
                     browser += _pss_kb(pid)
                     count += 1
-            peaks.crawl = max(peaks.crawl, _status_kb(process.pid, "VmHWM:") / 1024)
+            peaks.crawl = max(peaks.crawl, status_kb(process.pid, "VmHWM:") / 1024)
             peaks.driver = max(peaks.driver, driver / 1024)
             peaks.browser = max(peaks.browser, browser / 1024)
             peaks.browser_processes = max(peaks.browser_processes, count)
