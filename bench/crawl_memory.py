@@ -12,9 +12,10 @@ is measured), each home page setting a session cookie as most real ones do; each
 size is then crawled by the real command line in a fresh process, all targets
 distinct. Every tenth target is a bare domain (https first, then http, then
 ``www.``: CONNECT tunnels, fallbacks and DNS failures), the rest ``http://`` URLs.
-The crawl process's peak RSS is sampled from ``/proc`` (with any extraction workers,
-``FOOTER_AUDIT_EXTRACT_WORKERS``, shown beside it). Targets: at most 300 MB at the
-largest size and at most 1.2 times the smallest size's figure.
+The peak RSS of the crawl process and of the crawl with its page worker
+(``FOOTER_AUDIT_EXTRACT_WORKERS``) is sampled from ``/proc``; the targets apply to the
+latter, what the crawl costs in all: at most 300 MB at the largest size and at most
+1.2 times the smallest size's figure.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def with_session_cookie(sites: list[Site]) -> list[Site]:
 
 def describe(size: int, run: CrawlRun) -> str:
     """One line per crawl."""
-    return (f"{size:>8,} targets: peak RSS {run.peak_rss_mb:6.1f} MB "
-            f"(with extraction workers {run.peak_total_rss_mb:6.1f} MB), "
+    return (f"{size:>8,} targets: peak RSS {run.peak_total_rss_mb:6.1f} MB "
+            f"(the crawl process alone {run.peak_rss_mb:6.1f} MB), "
             f"{run.pages:,} pages ok, {run.pages_per_second:5.0f} pages/s, "
             f"{run.wall_seconds:5.0f} s in all")
 
@@ -75,10 +76,10 @@ def main(argv: list[str] | None = None) -> None:
             runs[size] = measure_crawl(targets, farm.proxy_url, settings)
             print(describe(size, runs[size]), flush=True)
     smallest, largest = runs[sizes[0]], runs[sizes[-1]]
-    growth = largest.peak_rss_mb / smallest.peak_rss_mb
+    growth = largest.peak_total_rss_mb / smallest.peak_total_rss_mb
     print(f"largest/smallest peak: {growth:.2f}x (target <= {GROWTH_LIMIT}x); "
-          f"largest peak {largest.peak_rss_mb:.0f} MB (target <= {LIMIT_MB} MB): "
-          + ("met" if growth <= GROWTH_LIMIT and largest.peak_rss_mb <= LIMIT_MB else "NOT met"))
+          f"largest peak {largest.peak_total_rss_mb:.0f} MB (target <= {LIMIT_MB} MB): "
+          + ("met" if growth <= GROWTH_LIMIT and largest.peak_total_rss_mb <= LIMIT_MB else "NOT met"))
 
 
 if __name__ == "__main__":

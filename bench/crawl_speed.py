@@ -15,8 +15,9 @@ farm, in turn:
 * ``bare``: ``bench.bare_spider``, the project's Scrapy settings and a callback that
   does nothing, so Scrapy's own ceiling on this machine;
 * ``crawl``: the real command line, reports written;
-* ``crawl+X``: the command line with a setting changed (by default pages read in a
-  worker process, ``FOOTER_AUDIT_EXTRACT_WORKERS=1``, to show what it would buy).
+* ``crawl+X``: the command line with a setting changed (by default pages read in the
+  crawl's own process, ``FOOTER_AUDIT_EXTRACT_WORKERS=0``, to show what the page
+  worker buys).
 
 Pages/s is home pages / seconds of crawling: Scrapy's ``elapsed_time_seconds``
 (spider opened to closed; process start-up is out) less the time the crawl then
@@ -40,7 +41,7 @@ from tests.farm.bench import cpu_seconds
 
 SEED = 3
 RATIO_TARGET = 0.8
-DEFAULT_VARIANTS = ("FOOTER_AUDIT_EXTRACT_WORKERS=1",)
+DEFAULT_VARIANTS = ("FOOTER_AUDIT_EXTRACT_WORKERS=0",)
 
 
 def describe(name: str, run: CrawlRun, farm_cpu: float) -> str:

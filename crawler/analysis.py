@@ -10,13 +10,13 @@ the page costs the crawl's process little more than its hand-over (see
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import multiprocessing
+import logging
+import os
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,10 +24,13 @@ from urllib.parse import urlsplit
 from crawler.domains import registered_domain
 from crawler.encoding import decode_html
 from crawler.extract import Extractor
+from crawler.page_worker import PageWorkers, WorkerGone
 from crawler.redirects import page_redirect
 from crawler.results import page_result
 from crawler.targets import Target
 from patterns import load_catalogue
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,43 +87,58 @@ def build_extractor(pattern_dirs: Sequence[str], year: int) -> Extractor:
     return Extractor(load_catalogue([Path(directory) for directory in pattern_dirs]), year)
 
 
-_worker_extractor: Extractor | None = None
+def extract_workers(setting: object) -> int:
+    """The number of page workers ``FOOTER_AUDIT_EXTRACT_WORKERS`` asks for: a count, or
+    ``"auto"`` (one when this process may run on two cores or more).
+
+    >>> extract_workers("2"), extract_workers(0), extract_workers("auto") in (0, 1)
+    (2, 0, True)
+    """
+    if setting in (None, "", "auto"):
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return 1 if cores >= 2 else 0
+    try:
+        workers = int(str(setting))
+    except ValueError:
+        raise ValueError(f"FOOTER_AUDIT_EXTRACT_WORKERS must be a number or 'auto', not {setting!r}") from None
+    if workers < 0:
+        raise ValueError(f"FOOTER_AUDIT_EXTRACT_WORKERS must not be negative, not {workers}")
+    return workers
 
 
-def _start_worker(pattern_dirs: Sequence[str], year: int) -> None:
-    global _worker_extractor
-    _worker_extractor = build_extractor(pattern_dirs, year)
-
-
-def _analyse_in_worker(fetched: FetchedPage) -> PageOutcome:
-    assert _worker_extractor is not None, "the worker was started without its initializer"
-    return analyse_page(_worker_extractor, fetched)
+def page_reader(spec: dict[str, Any]) -> Callable[[FetchedPage], PageOutcome]:
+    """What a worker process runs (``crawler.page_worker``): :func:`analyse_page` with
+    the extractor that ``spec`` (pattern folders, audit year) describes."""
+    extractor = build_extractor(spec["patterns"], spec["year"])
+    return partial(analyse_page, extractor)
 
 
 class PageAnalyser:
-    """Runs :func:`analyse_page` inline (``workers == 0``) or in ``workers`` processes.
-
-    Workers are started (``spawn``: nothing of the reactor is inherited) with the
-    first page and load the catalogue themselves.
-    """
+    """Runs :func:`analyse_page` inline (``workers == 0``) or in ``workers`` processes
+    (``crawler.page_worker``), started with the first page; they load the catalogue
+    themselves. Should the workers exit, pages are read inline from then on."""
 
     def __init__(self, pattern_dirs: Sequence[str], year: int, workers: int) -> None:
         self.extractor = build_extractor(pattern_dirs, year)
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(list(pattern_dirs), year),
-        ) if workers > 0 else None
+        self.workers = PageWorkers(workers, page_reader, {"patterns": list(pattern_dirs), "year": year}
+                                   ) if workers > 0 else None
 
     async def analyse(self, fetched: FetchedPage) -> PageOutcome:
         """:func:`analyse_page` of one page, wherever pages are analysed."""
-        if self.pool is None:
-            return analyse_page(self.extractor, fetched)
-        # a plain-list target's columns are a read-only mapping, which cannot be pickled
-        target = dataclasses.replace(fetched.target, columns=dict(fetched.target.columns))
-        return await asyncio.wrap_future(
-            self.pool.submit(_analyse_in_worker, dataclasses.replace(fetched, target=target)))
+        if self.workers is not None:
+            # a plain-list target's columns are a read-only mapping, which cannot be pickled
+            target = dataclasses.replace(fetched.target, columns=dict(fetched.target.columns))
+            try:
+                outcome: PageOutcome = await self.workers.submit(dataclasses.replace(fetched, target=target))
+            except WorkerGone as gone:
+                logger.warning("pages are read in the crawl's process from now on: %s", gone)
+                await self.close()
+            else:
+                return outcome
+        return analyse_page(self.extractor, fetched)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Stop the workers."""
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+        if self.workers is not None:
+            workers, self.workers = self.workers, None
+            await workers.stop()

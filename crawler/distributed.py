@@ -381,11 +381,11 @@ class DistributedFooterSpider(FooterSpider):
         server.sadd(keys.vantages, f"proxy {redact(proxy)}" if proxy else "direct")
         server.hsetnx(keys.meta, "catalogue_version", self.extractor.catalogue.version)
 
-    def closed(self, reason: str) -> None:
+    async def closed(self, reason: str) -> None:
         given_back = self.queue.leave()
         if given_back:
             self.logger.warning("%d unfinished targets given back to the queue", given_back)
-        super().closed(reason)
+        await super().closed(reason)
 
 
 class RedisResultPipeline:

@@ -86,12 +86,12 @@ SPIDER_MIDDLEWARES = {
 ITEM_PIPELINES = {"crawler.pipelines.ReportPipeline": 800}
 
 # Pages are read (decoded, numbers extracted, result row built) in this many worker
-# processes; 0: in the crawl's own process. Measured with bench/crawl_speed.py on two
-# cores: reading costs ~1.6 ms a page inline, but handing pages to one worker cost
-# more CPU than it moved (12 ms a page in all against 8-10) and the crawl ran at
-# 0.67 of the bare spider's rate against 0.94 inline. Worth trying only on larger
-# pages or with idle cores to spare.
-FOOTER_AUDIT_EXTRACT_WORKERS = 0
+# processes (crawler.page_worker); 0: in the crawl's own process; "auto": one when the
+# crawl may use two cores or more, else none. Scrapy keeps one core busy and reading
+# costs ~1.7 ms a page, about a third of the CPU of fetching it: with bench/crawl_speed.py
+# on two cores (2,500 sites of 60-120 KB) inline reading ran at 0.63 of the bare
+# spider's rate, one worker at 0.90. A worker costs ~60 MB of memory.
+FOOTER_AUDIT_EXTRACT_WORKERS = "auto"
 
 # Rendering in headless Chromium (crawler.render, --render): "never", "auto" (pages
 # with no number that look built by script) or "always". Only a crawl that renders

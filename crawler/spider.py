@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.analysis import FetchedPage, PageAnalyser
+from crawler.analysis import FetchedPage, PageAnalyser, extract_workers
 from crawler.outcomes import classify_failure
 from crawler.redact import redact
 from crawler.render import RenderFailed, Renderer, render_error, rendered_fields
@@ -98,7 +98,7 @@ class FooterSpider(scrapy.Spider):
             spider.done = spider.crawl_state.done()
         year = audit_year(settings)
         spider.analyser = PageAnalyser(settings.getlist("FOOTER_AUDIT_PATTERNS"), year,
-                                       settings.getint("FOOTER_AUDIT_EXTRACT_WORKERS"))
+                                       extract_workers(settings.get("FOOTER_AUDIT_EXTRACT_WORKERS")))
         spider.extractor = spider.analyser.extractor
         spider.renderer = Renderer.from_settings(settings, spider.extractor.catalogue.anchors)
         # Through a proxy, plain http requests to every site share the connections to
@@ -107,8 +107,8 @@ class FooterSpider(scrapy.Spider):
         spider.shared_http = bool(settings.get("FOOTER_AUDIT_PROXY"))
         return spider
 
-    def closed(self, reason: str) -> None:
-        self.analyser.close()
+    async def closed(self, reason: str) -> None:
+        await self.analyser.close()
 
     async def start(self) -> AsyncIterator[Any]:
         """One request (or row) per target; targets whose row the state keeps are skipped."""
