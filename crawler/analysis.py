@@ -131,8 +131,9 @@ class PageAnalyser:
             try:
                 outcome: PageOutcome = await self.workers.submit(dataclasses.replace(fetched, target=target))
             except WorkerGone as gone:
-                logger.warning("pages are read in the crawl's process from now on: %s", gone)
-                await self.close()
+                if self.workers is not None:  # the first page to find out says so
+                    logger.warning("pages are read in the crawl's process from now on: %s", gone)
+                    await self.close()
             else:
                 return outcome
         return analyse_page(self.extractor, fetched)

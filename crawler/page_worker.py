@@ -147,9 +147,12 @@ class PageWorkers:
         # the crawl's own import path, so a worker imports what it does (an egg, a checkout)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         for _ in range(self.count):
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "crawler.page_worker", argument,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env)
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "crawler.page_worker", argument,
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env)
+            except OSError as error:
+                raise WorkerGone(f"a page worker could not be started: {error}") from error
             self._workers.append(_Worker(process))
 
     async def stop(self) -> None:

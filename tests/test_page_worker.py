@@ -177,6 +177,21 @@ def test_the_analyser_reads_pages_itself_once_its_worker_is_killed(extractor: An
     assert "read in the crawl's process from now on" in caplog.text
 
 
+def test_the_analyser_reads_pages_itself_when_no_worker_can_start(
+        extractor: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+    pages = _fetched_pages(5)
+
+    async def scenario() -> list[Any]:
+        analyser = PageAnalyser([], 2026, workers=1)
+        return await asyncio.gather(*(analyser.analyse(page) for page in pages))
+
+    outcomes = _run(scenario())
+    inline = [analyse_page(extractor, page) for page in pages]
+    assert [_without_cpu(o) for o in outcomes] == [_without_cpu(o) for o in inline]
+    assert caplog.text.count("a page worker could not be started") == 1
+
+
 @pytest.mark.parametrize(("setting", "expected"), [("0", 0), (2, 2), ("auto", None), (None, None)])
 def test_the_worker_setting(setting: Any, expected: int | None) -> None:
     workers = extract_workers(setting)
