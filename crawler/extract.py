@@ -729,8 +729,10 @@ def _join_absolute(base_scheme: str, href: str) -> str:
     return urljoin(f"{base_scheme}://", href)
 
 
+@lru_cache(maxsize=4096)
 def _link_status(rule: LinkRule, href: str | None, digits: str) -> str:
-    """The link rule's verdict; a link too malformed to split is a wrong link."""
+    """The link rule's verdict; a link too malformed to split is a wrong link. Remembered:
+    registry links repeat from site to site."""
     try:
         return rule.status(href, digits)
     except ValueError:
