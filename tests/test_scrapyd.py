@@ -143,6 +143,7 @@ def test_scheduled_crawl_through_the_http_api_writes_the_reports(
     # Scrapy logs robots.txt failures of unreachable sites with their traceback; none
     # may come from the project's own code in the egg
     assert not any(f".egg/{package}/" in log for package in ("crawler", "patterns", "reports"))
+    assert "read in the crawl's process from now on" not in log  # the page worker ran from the egg
 
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     results = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
