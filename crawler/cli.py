@@ -108,9 +108,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Options of ``crawl`` that are about the report, not the fetching: ``worker`` takes
-# every other crawl option (``collect`` the judging ones).
+# every other crawl option (``collect`` the judging ones). Screenshots are kept with a
+# crawl's report, which a worker does not write.
 _NOT_FOR_WORKERS = frozenset({"help", "targets", "out", "state", "rules", "register", "lang",
-                              "history", "fail_on"})
+                              "history", "fail_on", "screenshots"})
 
 
 def _distributed(commands: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -420,6 +421,7 @@ def run_worker(args: argparse.Namespace, out: TextIO) -> int:
     if not TargetQueue(_redis(args.redis), worker_id()).loaded():
         raise UsageError(f"no crawl in {redact(args.redis)}: run footer-audit enqueue first")
     settings = _crawl_settings(args)
+    _add_rendering(args, settings)
     settings.setdict({
         "FOOTER_AUDIT_OUT": None,
         "FOOTER_AUDIT_REDIS": args.redis,

@@ -24,6 +24,7 @@ import pytest
 
 from crawler.render import find_browser, script_built_signs
 from tests.farm import Farm, Site, generate_sites, load_sites
+from tests.test_distributed import REDIS_SERVER, redis_url  # noqa: F401 (a fixture)
 
 RENDER_SITES = Path(__file__).parent / "farm" / "sites" / "render.toml"
 SITES = [site for site in load_sites(RENDER_SITES) if site.expect]
@@ -191,6 +192,38 @@ def test_always_renders_every_site(crawls: dict[str, Any], site: Site) -> None:
         assert (row["render"], row["render_error"]) == ("browser", None)
     assert _numbers(row) == site.expect["numbers"]
     assert row["screenshot"] is None  # not asked for
+
+
+@needs_browser
+@pytest.mark.skipif(REDIS_SERVER is None, reason="no redis-server (make redis installs it)")
+def test_a_distributed_worker_renders_as_a_crawl_does(crawls: dict[str, Any], redis_url: str,
+                                                      tmp_path: Path) -> None:
+    def cli(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "crawler.cli", *arguments],
+                              capture_output=True, text=True, timeout=600)
+
+    assert cli("enqueue", *map(_target, SITES), "--redis", redis_url).returncode == 0
+    with Farm(RENDER_SITES) as farm:
+        worker = cli("worker", "--redis", redis_url, "--proxy", farm.proxy_url, "--timeout",
+                     TIMEOUT, "--render", "always", "--render-wait", WAIT, "--quiet")
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert cli("collect", "--redis", redis_url, "--out", str(tmp_path / "out"),
+               "--quiet").returncode in (0, 1)
+    lines = (tmp_path / "out" / "results.jsonl").read_text("utf-8").splitlines()
+    rows = {row["input"]: row for row in map(json.loads, lines)}
+    fields = ("render", "render_reason", "render_error")
+    for site in SITES:
+        expected = crawls["always"]["rows"][_target(site)]
+        row = rows[_target(site)]
+        assert [row[f] for f in fields] == [expected[f] for f in fields], _host(site)
+        assert _numbers(row) == _numbers(expected) == site.expect["numbers"]
+
+
+def test_a_worker_takes_no_screenshots_option(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", "--redis",
+                          "redis://127.0.0.1:9/0", "--render", "always", "--screenshots"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "--screenshots" in run.stderr
 
 
 @needs_browser
