@@ -143,6 +143,7 @@ def _distributed(commands: argparse._SubParsersAction[argparse.ArgumentParser],
     collect.add_argument("--quiet", action="store_true", help="no summary")
     _common(collect)
     _judging(collect)
+    add_history_options(collect, fail_on=True)
 
 
 def _judging(parser: argparse.ArgumentParser) -> None:
@@ -443,19 +444,21 @@ def run_collect(args: argparse.Namespace, out: TextIO) -> int:
     from crawler.distributed import DistributedError, collect
 
     judge, about = _judge(args)
+    check_history_options(args)
     server = _redis(args.redis)
     try:
         check_replaceable(args.out.absolute())
-        written = collect(server, args.out, {"tool_version": tool_version(), **about},
-                          judge=judge, lang=args.lang, register_rows=judge.register_rows(),
-                          partial=args.partial)
+        collect(server, args.out, {"tool_version": tool_version(), **about}, judge=judge,
+                lang=args.lang, register_rows=judge.register_rows(), partial=args.partial,
+                history=args.history)
     except (DistributedError, ReportDirError, OSError) as exc:
         raise UsageError(str(exc)) from exc
-    summary = written.to_dict()
+    # as written, with what changed since the last run (--history)
+    summary = json.loads((args.out / SUMMARY).read_text(encoding="utf-8"))
     if not args.quiet:
         _show_summary(summary, out)
         out.write(f"reports written to {args.out}\n")
-    return _exit_status(summary)
+    return _exit_status(summary, args.fail_on)
 
 
 COMMANDS = {"extract": run_extract, "crawl": run_crawl, "report": run_report,

@@ -61,6 +61,7 @@ from crawler.redact import redact
 from crawler.results import invalid_result
 from crawler.spider import FooterSpider
 from crawler.targets import Duplicate, Invalid, Target, TargetCounts, iter_targets
+from reports.history import record_run
 from reports.summary import Summary
 from reports.verdict import Judge
 from reports.writer import write_reports
@@ -451,9 +452,10 @@ def stored_results(server: redis.Redis, keys: CrawlKeys = KEYS) -> Iterator[dict
 
 def collect(server: redis.Redis, out: Path, meta: Mapping[str, Any], *, judge: Judge,
             lang: str | None, register_rows: Iterable[Mapping[str, Any]],
-            partial: bool = False, keys: CrawlKeys = KEYS) -> Summary:
-    """Write the crawl's reports into ``out``. An unfinished crawl is refused
-    unless ``partial``."""
+            partial: bool = False, history: Path | None = None,
+            keys: CrawlKeys = KEYS) -> Summary:
+    """Write the crawl's reports into ``out``, recording the run in the ``history``
+    file if one is given. An unfinished crawl is refused unless ``partial``."""
     state = crawl_state(server, keys)
     if not state.expected and not state.stored:
         raise DistributedError("no crawl in this Redis: run footer-audit enqueue first")
@@ -474,7 +476,10 @@ def collect(server: redis.Redis, out: Path, meta: Mapping[str, Any], *, judge: J
         "targets": server.lrange(keys.arguments, 0, -1),
         "lines": {name: counts.get(name, 0) for name in vars(TargetCounts())},
         "workers": {w: int(n) for w, n in sorted(server.hgetall(keys.done_by).items())},
+        "partial": not state.complete,
+        "remaining": max(0, state.expected - state.stored),
         **meta,
     }
-    return write_reports(stored_results(server, keys), out, summary_meta, judge=judge,
-                         lang=lang, register_rows=register_rows)
+    with record_run(history, summary_meta) as run:  # history off: None
+        return write_reports(stored_results(server, keys), out, summary_meta, judge=judge,
+                             lang=lang, register_rows=register_rows, history=run)

@@ -151,10 +151,13 @@ def test_enqueue_accounts_for_every_line_and_later_lists_join_the_crawl(
     run = _cli("collect", "--redis", redis_url, "--out", str(tmp_path / "report"))
     assert run.returncode == 2 and "1 of 4 rows stored" in run.stderr
     assert "Traceback" not in run.stderr
+    history = tmp_path / "history.sqlite"
     run = _cli("collect", "--redis", redis_url, "--out", str(tmp_path / "report"), "--partial",
-               "--quiet")
+               "--quiet", "--history", str(history))
     assert run.returncode == 1, run.stderr  # the invalid line is not compliant
     assert [r["input"] for r in _rows(tmp_path / "report")] == ["not a host"]
+    runs = _cli("history", "--history", str(history)).stdout
+    assert "partial (3 not reached)" in runs, runs  # recorded, and marked partial
 
     run = _cli("enqueue", "c.example.cn", "--redis", redis_url, "--reset")
     assert run.stdout.startswith("1 sites queued"), run.stderr
@@ -252,6 +255,20 @@ def test_three_workers_one_killed_one_row_per_target(redis_url: str, tmp_path: P
     for payload in victim_targets:
         _, target = target_from_payload(payload)
         assert by_input[target.text]["fetched_at"] is not None
+
+    # Collected twice into a history: the second run is compared with the first, and
+    # --fail-on new passes since nothing got worse.
+    history = tmp_path / "history.sqlite"
+    statuses = []
+    for name in ("first", "second"):
+        run = _cli("collect", "--redis", redis_url, "--out", str(tmp_path / name), "--quiet",
+                   "--history", str(history), "--fail-on", "new")
+        statuses.append(run.returncode)
+    assert statuses == [1, 0]  # no last run to compare the first with: any problem fails it
+    since = json.loads((tmp_path / "second" / "summary.json").read_text("utf-8"))["since_last_run"]
+    assert (since["run"], since["baseline_run"], since["worse"]) == (2, 1, 0)
+    runs = _cli("history", "--history", str(history)).stdout
+    assert runs.count("complete") == 2, runs
 
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["meta"]["lines"]["kept"] == len(GENERATED) + len(FAULTS)
