@@ -72,6 +72,7 @@ def hostile_pages() -> dict[str, tuple[bytes, str | None]]:
         "GBK declared UTF-8": (gbk_page, declared("utf-8")),
         "UTF-8 declared GBK": (utf8_page, declared("gbk")),
         "GBK declared base64": (gbk_page, declared("base64")),
+        "GBK declared ISO-8859-1": (gbk_page, declared("iso-8859-1")),
         "UTF-16 without a BOM": (_page("版权所有 " * 10_000).encode("utf-16-le"), declared("utf-8")),
     }
 

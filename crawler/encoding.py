@@ -3,7 +3,9 @@
 Chinese sites often declare UTF-8 and send GBK, or the reverse. Text that decodes
 as strict UTF-8 is UTF-8 (GBK text almost never does); otherwise the declared
 charset is used, with GB18030 (a superset of GBK and GB2312) for any Chinese
-declaration, for none, and for a declared codec that is no text encoding. Bytes that
+declaration, for none, for a declared codec that is no text encoding, and for a
+Western single-byte declaration (a server's ISO-8859-1 default) over bytes that read
+as GBK characters. Bytes that
 do not decode become U+FFFD; decoding never raises.
 """
 
@@ -86,6 +88,27 @@ def _mostly_utf8(body: bytes, first_bad: int) -> str | None:
     return body.decode("utf-8", errors=_GB18030_SPOTS)
 
 
+# Single-byte Western charsets that servers (Tomcat, IIS) send by default: a page
+# declared so whose bytes above ASCII pair up as GB2312 characters is Chinese text.
+_WESTERN = frozenset({"iso8859-1", "cp1252", "iso8859-15"})
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_GB2312_PAIR = re.compile(rb"[\xa1-\xf7][\xa1-\xfe]")
+_MIN_GB_PAIRS = 8
+
+
+def looks_gbk(body: bytes) -> bool:
+    """Whether the bytes above ASCII come in the pairs of GB2312 characters (lead byte
+    A1–F7, trail byte A1–FE), as in GBK text, rather than alone, as in Latin text.
+
+    >>> looks_gbk("<p>北京某某科技有限公司 版权所有 京ICP备05012345号</p>".encode("gbk"))
+    True
+    >>> looks_gbk("<p>Café Français, Zürich, São Paulo, Ærø, Malmö</p>".encode("latin-1"))
+    False
+    """
+    pairs = len(_GB2312_PAIR.findall(body))
+    return pairs >= _MIN_GB_PAIRS and pairs * 2 >= 0.9 * len(_HIGH_BYTE.findall(body))
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a page; return the text and the encoding actually used.
 
@@ -95,6 +118,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     ('京ICP备', 'utf-8')
     >>> decode_html("京ICP备".encode("gbk"), "text/html; charset=base64")
     ('京ICP备', 'gb18030')
+    >>> decode_html("版权所有：北京某某科技有限公司".encode("gbk"), "text/html; charset=ISO-8859-1")
+    ('版权所有：北京某某科技有限公司', 'gb18030')
+    >>> decode_html("Café Zürich".encode("latin-1"), "text/html; charset=ISO-8859-1")
+    ('Café Zürich', 'iso8859-1')
     >>> text, encoding = decode_html("版权所有".encode() * 300 + b"\\xff " + "京ICP备".encode("gbk"))
     >>> text[-12:], encoding
     ('有版权所有� 京ICP备', 'utf-8')
@@ -111,7 +138,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         return text, "utf-8"
     declared = declared_charset(body, content_type)
     codec = _codec(declared)
-    if codec is None or declared in _CHINESE or codec in ("utf-8", "ascii"):
+    if codec is None or declared in _CHINESE or codec in ("utf-8", "ascii") \
+            or (codec in _WESTERN and looks_gbk(body)):
         codec = "gb18030"
     try:
         return body.decode(codec, errors="replace"), codec

@@ -245,6 +245,7 @@ def test_hostile_page_numbers(name: str, numbers: list[tuple[str, str]],
     ("GBK declared UTF-8", 10, "gbk"),
     ("UTF-8 declared GBK", 3, "utf-8"),
     ("GBK declared base64", 10, "gbk"),
+    ("GBK declared ISO-8859-1", 10, "gbk"),
 ])
 def test_pages_that_lie_about_their_charset_show_their_footer(
         name: str, seed: int, charset: str, extractor: Extractor,
