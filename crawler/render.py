@@ -45,6 +45,14 @@ BROWSER_FLAGS = (
     "--disable-sync",
     "--no-first-run",
 )
+# Google services the browser calls on its own, whatever its flags (component and
+# time updates, sign-in): they are taken off the proxy and resolved to nothing, so
+# that they reach neither the audit's vantage point nor the internet.
+BROWSER_SERVICES = ("update.googleapis.com", "clients1.google.com", "clients2.google.com",
+                    "accounts.google.com", "optimizationguide-pa.googleapis.com",
+                    "safebrowsing.googleapis.com", "content-autofill.googleapis.com",
+                    "clientservices.googleapis.com", "redirector.gvt1.com",
+                    "edgedl.me.gvt1.com")
 SCREENSHOT_DIR = "screenshots"  # under the report directory
 PLAYWRIGHT_HANDLER = "crawler.render_handler.SharedPlaywrightHandler"  # one for both schemes
 VIEWPORT = {"width": 1280, "height": 900}
@@ -218,13 +226,14 @@ def playwright_settings(browser: str, proxy: str | None, timeout: float,
     reactor, which is Scrapy's default and which crawler.settings keeps.
 
     >>> s = playwright_settings("/usr/bin/chromium", "http://127.0.0.1:3128", 30, 4)
-    >>> s["PLAYWRIGHT_LAUNCH_OPTIONS"]["proxy"], s["PLAYWRIGHT_MAX_CONTEXTS"]
-    ({'server': 'http://127.0.0.1:3128'}, 4)
+    >>> s["PLAYWRIGHT_LAUNCH_OPTIONS"]["proxy"]["server"], s["PLAYWRIGHT_MAX_CONTEXTS"]
+    ('http://127.0.0.1:3128', 4)
     """
+    unresolved = ", ".join(f"MAP {host} ~NOTFOUND" for host in BROWSER_SERVICES)
     launch: dict[str, Any] = {"executable_path": browser, "headless": True,
-                              "args": list(BROWSER_FLAGS)}
+                              "args": [*BROWSER_FLAGS, f"--host-resolver-rules={unresolved}"]}
     if proxy:
-        launch["proxy"] = proxy_option(proxy)
+        launch["proxy"] = {**proxy_option(proxy), "bypass": ",".join(BROWSER_SERVICES)}
     return {
         "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",

@@ -182,6 +182,15 @@ def test_the_browser_fetches_through_the_proxy(crawls: dict[str, Any]) -> None:
 
 
 @needs_browser
+def test_the_browser_calls_no_google_service_through_the_proxy(crawls: dict[str, Any]) -> None:
+    # Chromium asks for component and time updates and sign-in whatever its flags;
+    # those calls must not leave through the audit's vantage point
+    hosts = {r.host for name in ("auto", "always") for r in crawls[name]["requests"]}
+    assert "js-footer-now.cn" in hosts  # the browser did fetch through the proxy
+    assert not {h for h in hosts if h.endswith((".google.com", ".googleapis.com", ".gvt1.com"))}
+
+
+@needs_browser
 @pytest.mark.parametrize("site", SITES, ids=_host)
 def test_always_renders_every_site(crawls: dict[str, Any], site: Site) -> None:
     row = crawls["always"]["rows"][_target(site)]
