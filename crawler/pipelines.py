@@ -99,14 +99,18 @@ class ReportPipeline:
         categories = spider.extractor.catalogue.categories if spider else ()
         judge, about = RulesJudge.from_files(self.rules, self.register, categories)
         started = time.monotonic()
+        # with --state the screenshots stay in the state, for the runs that follow
+        kept = self.state.directory if self.state is not None else None
+        screenshots = screenshot_spool(self.out_dir, kept)
         try:
             with record_run(self.history, {**meta, **about}) as run:  # history off: None
                 write_reports(self._results(duplicates), self.out_dir, {**meta, **about},
                               judge=judge, lang=self.lang, register_rows=judge.register_rows(),
-                              history=run, screenshots=screenshot_spool(self.out_dir))
+                              history=run, screenshots=screenshots, keep_screenshots=kept is not None)
         finally:
             self.spool.close()
-            shutil.rmtree(screenshot_spool(self.out_dir), ignore_errors=True)  # when not moved in
+            if kept is None:
+                shutil.rmtree(screenshots, ignore_errors=True)  # when not moved in
         if self.state is not None:
             self.state.end_run(complete=remaining == 0)
         if self.crawler and self.crawler.stats:

@@ -243,9 +243,18 @@ def playwright_settings(browser: str, proxy: str | None, timeout: float,
     }
 
 
-def screenshot_spool(out_dir: str | os.PathLike[str]) -> Path:
-    """Where a crawl keeps its screenshots until the reports are swapped into place
-    (next to the report directory, so that they can be moved in by a rename)."""
+def screenshot_spool(out_dir: str | os.PathLike[str],
+                     state_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where a crawl keeps its screenshots until the reports are swapped into place:
+    next to the report directory, so that they can be moved in by a rename; with
+    ``--state``, in the state directory, so that a resumed crawl keeps those of the
+    runs before it (they are copied into each report).
+
+    >>> screenshot_spool("/r/out").as_posix(), screenshot_spool("/r/out", "/s").as_posix()
+    ('/r/.out.screenshots', '/s/screenshots')
+    """
+    if state_dir is not None:
+        return Path(state_dir).absolute() / SCREENSHOT_DIR
     out = Path(out_dir).absolute()
     return out.with_name(f".{out.name}.{SCREENSHOT_DIR}")
 
@@ -307,10 +316,10 @@ class Renderer:
             raise ValueError(f"FOOTER_AUDIT_RENDER={mode} needs the settings of "
                              "crawler.render.playwright_settings (footer-audit crawl --render "
                              "sets them)")
-        out = settings.get("FOOTER_AUDIT_OUT")
-        shots = screenshot_spool(out) if out and settings.getbool("FOOTER_AUDIT_SCREENSHOTS") \
-            else None
-        if shots is not None:
+        out, state = settings.get("FOOTER_AUDIT_OUT"), settings.get("FOOTER_AUDIT_STATE")
+        shots = screenshot_spool(out, state) \
+            if out and settings.getbool("FOOTER_AUDIT_SCREENSHOTS") else None
+        if shots is not None and state is None:
             shutil.rmtree(shots, ignore_errors=True)  # left by a crawl that did not finish
         return cls(mode, timeout=settings.getfloat("DOWNLOAD_TIMEOUT"),
                    wait=settings.getfloat("FOOTER_AUDIT_RENDER_WAIT"),

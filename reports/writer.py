@@ -67,6 +67,7 @@ def write_reports(
     register_rows: Iterable[Mapping[str, Any]] = (),
     history: RunRecorder | None = None,
     screenshots: Path | None = None,
+    keep_screenshots: bool = False,
 ) -> Summary:
     """Write ``sites.csv``, ``findings.csv``, ``results.jsonl``, ``summary.json``,
     ``report.xlsx`` and ``report.html``.
@@ -81,7 +82,8 @@ def write_reports(
     being recorded), every judged site is recorded too, and ``changes.csv``, a sheet,
     a page section and ``since_last_run`` in ``summary.json`` say what changed.
     ``screenshots``, a directory of PNGs that the rows name as ``screenshots/NAME``,
-    is moved into the report as its ``screenshots`` folder.
+    is moved into the report as its ``screenshots`` folder (copied, if
+    ``keep_screenshots``).
     """
     out_dir = out_dir.absolute()
     check_replaceable(out_dir)
@@ -92,7 +94,10 @@ def write_reports(
     try:
         summary = _write_all(results, staging, meta, judge, lang, register_rows, history)
         if screenshots is not None and screenshots.is_dir():
-            os.replace(screenshots, staging / SCREENSHOTS)
+            if keep_screenshots:
+                shutil.copytree(screenshots, staging / SCREENSHOTS)
+            else:
+                os.replace(screenshots, staging / SCREENSHOTS)
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,9 +13,11 @@ import asyncio
 import csv
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -290,6 +292,40 @@ async def _shown_images(page_path: Path, inputs: list[str]) -> dict[str, int]:
             return widths
         finally:
             await browser.close()
+
+
+@needs_browser
+def test_a_resumed_crawl_keeps_the_screenshots_of_the_runs_before(tmp_path: Path) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    targets = [_target(site) for site in SITES if site.expect["auto"] != "timeout"]
+    with Farm(RENDER_SITES) as farm:
+        # one site at a time, so that a stop leaves sites not begun
+        command = [sys.executable, "-m", "crawler.cli", "crawl", *targets, "--concurrency", "1",
+                   "--out", str(out), "--state", str(state), "--proxy", farm.proxy_url,
+                   "--timeout", TIMEOUT, "--render", "always", "--render-wait", WAIT,
+                   "--screenshots", "--quiet", "--log-file", str(tmp_path / "crawl.log")]
+        first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def shot_rows() -> list[str]:
+            rows = (state / "results.jsonl").read_text("utf-8").splitlines() \
+                if (state / "results.jsonl").exists() else []
+            return [row["input"] for row in map(json.loads, rows) if row["screenshot"]]
+
+        deadline = time.monotonic() + 120
+        while not shot_rows() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=120) == 3  # stopped: a partial report
+        before = shot_rows()
+        assert before
+        second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode in (0, 1), second.stderr
+    rows = {row["input"]: row for row in map(json.loads, (out / "results.jsonl").read_text(
+        "utf-8").splitlines())}
+    assert set(rows) == set(targets)
+    for name in before:  # rendered in the first run, reported after the second
+        path = out / rows[name]["screenshot"]
+        assert path.is_file() and _png_size(path)[0] > 0, name
 
 
 @needs_browser
