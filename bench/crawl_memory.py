@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     growth = largest.peak_total_rss_mb / smallest.peak_total_rss_mb
     print(f"largest/smallest peak: {growth:.2f}x (target <= {GROWTH_LIMIT}x); "
           f"largest peak {largest.peak_total_rss_mb:.0f} MB (target <= {LIMIT_MB} MB): "
-          + ("met" if growth <= GROWTH_LIMIT and largest.peak_total_rss_mb <= LIMIT_MB else "NOT met"))
+          + ("met" if growth <= GROWTH_LIMIT and largest.peak_total_rss_mb <= LIMIT_MB
+             else "NOT met"))
 
 
 if __name__ == "__main__":

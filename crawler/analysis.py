@@ -95,12 +95,14 @@ def extract_workers(setting: object) -> int:
     (2, 0, True)
     """
     if setting in (None, "", "auto"):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1
         return 1 if cores >= 2 else 0
     try:
         workers = int(str(setting))
     except ValueError:
-        raise ValueError(f"FOOTER_AUDIT_EXTRACT_WORKERS must be a number or 'auto', not {setting!r}") from None
+        raise ValueError("FOOTER_AUDIT_EXTRACT_WORKERS must be a number or 'auto', "
+                         f"not {setting!r}") from None
     if workers < 0:
         raise ValueError(f"FOOTER_AUDIT_EXTRACT_WORKERS must not be negative, not {workers}")
     return workers
@@ -120,8 +122,8 @@ class PageAnalyser:
 
     def __init__(self, pattern_dirs: Sequence[str], year: int, workers: int) -> None:
         self.extractor = build_extractor(pattern_dirs, year)
-        self.workers = PageWorkers(workers, page_reader, {"patterns": list(pattern_dirs), "year": year}
-                                   ) if workers > 0 else None
+        spec = {"patterns": list(pattern_dirs), "year": year}
+        self.workers = PageWorkers(workers, page_reader, spec) if workers > 0 else None
 
     async def analyse(self, fetched: FetchedPage) -> PageOutcome:
         """:func:`analyse_page` of one page, wherever pages are analysed."""
@@ -129,7 +131,8 @@ class PageAnalyser:
             # a plain-list target's columns are a read-only mapping, which cannot be pickled
             target = dataclasses.replace(fetched.target, columns=dict(fetched.target.columns))
             try:
-                outcome: PageOutcome = await self.workers.submit(dataclasses.replace(fetched, target=target))
+                outcome: PageOutcome = await self.workers.submit(
+                    dataclasses.replace(fetched, target=target))
             except WorkerGone as gone:
                 if self.workers is not None:  # the first page to find out says so
                     logger.warning("pages are read in the crawl's process from now on: %s", gone)

@@ -125,7 +125,8 @@ class PageWorkers:
     factory, so the worker can import it) over the jobs sent to it. Started with the
     first job; a job goes to the worker with the fewest waiting."""
 
-    def __init__(self, count: int, handler: Callable[[Any], Callable[[Any], Any]], spec: Any) -> None:
+    def __init__(self, count: int, handler: Callable[[Any], Callable[[Any], Any]],
+                 spec: Any) -> None:
         self.count = count
         self.target = f"{handler.__module__}:{handler.__qualname__}"
         self.spec = spec
@@ -195,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     handler = getattr(importlib.import_module(module), name)(setup["spec"])
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it closes our input
+    # Ctrl-C is the crawl's to handle: it closes our input when it is done with us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(handler, sys.stdin.buffer, answers)
 
 

@@ -106,7 +106,8 @@ class ReportPipeline:
             with record_run(self.history, {**meta, **about}) as run:  # history off: None
                 write_reports(self._results(duplicates), self.out_dir, {**meta, **about},
                               judge=judge, lang=self.lang, register_rows=judge.register_rows(),
-                              history=run, screenshots=screenshots, keep_screenshots=kept is not None)
+                              history=run, screenshots=screenshots,
+                              keep_screenshots=kept is not None)
         finally:
             self.spool.close()
             if kept is None:

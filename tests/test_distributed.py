@@ -10,72 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.farm import FAULT_SITES, Farm, generate_sites
+from tests.servers import REDIS_SERVER, WAIT_LIMIT, free_port, wait_for
 
-REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
     REDIS_SERVER is None,
     reason="redis-server is not installed (Debian package redis-server; `make test` installs it)")
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-WAIT_LIMIT = 240.0  # seconds any one wait below may take before the test fails
-
-
-def _wait_for(condition: Any, what: str, limit: float = WAIT_LIMIT) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A private redis-server on loopback, stopped after the test."""
-    import redis
-
-    assert REDIS_SERVER is not None
-    port = _free_port()
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path), "--daemonize", "no"],
-        stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-
-    def answers() -> bool:
-        assert process.poll() is None, "redis-server exited"
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        _wait_for(answers, "redis-server to answer", 20)
-        yield url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait(10)
 
 
 def _cli(*arguments: str, timeout: float = WAIT_LIMIT) -> subprocess.CompletedProcess[str]:
@@ -102,7 +53,7 @@ def test_a_dead_workers_claims_go_back_to_the_queue_and_rows_are_not_doubled(
     assert alive.reclaim_dead() == 0  # its heartbeat still lives
 
     dead.stop_heartbeat()
-    _wait_for(lambda: not server.exists(KEYS.alive("dead")), "the heartbeat to expire", 10)
+    wait_for(lambda: not server.exists(KEYS.alive("dead")), "the heartbeat to expire", 10)
     assert alive.reclaim_dead() == 2
     assert server.smembers(KEYS.workers) == {"alive"}
     retried = [alive.claim() for _ in range(3)]
@@ -164,7 +115,7 @@ def test_enqueue_accounts_for_every_line_and_later_lists_join_the_crawl(
 
 
 def test_bad_redis_or_input_is_one_line_and_status_2(redis_url: str, tmp_path: Path) -> None:
-    closed = f"redis://127.0.0.1:{_free_port()}/0"
+    closed = f"redis://127.0.0.1:{free_port()}/0"
     for arguments in (("enqueue", "a.example.cn", "--redis", closed),
                       ("collect", "--redis", closed, "--out", str(tmp_path / "r")),
                       ("worker", "--redis", closed),
@@ -220,7 +171,7 @@ def test_three_workers_one_killed_one_row_per_target(redis_url: str, tmp_path: P
                 return (server.hlen(KEYS.results) >= len(lines) // 5 and holding is not None
                         and int(server.hget(KEYS.done_by, holding[0]) or 0) > 0)
 
-            _wait_for(part_way, "the first worker to be part-way, with targets in hand")
+            wait_for(part_way, "the first worker to be part-way, with targets in hand")
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait(30)
             held = _worker_holding(server, victim.pid)

@@ -109,7 +109,8 @@ def test_a_worker_that_exits_fails_its_waiting_jobs_and_later_ones() -> None:
     async def scenario() -> list[Any]:
         workers = PageWorkers(1, echo_handler, {"tag": "t"})
         try:
-            waiting = [asyncio.ensure_future(workers.submit(job)) for job in ("slow", "exit", "never")]
+            waiting = [asyncio.ensure_future(workers.submit(job))
+                       for job in ("slow", "exit", "never")]
             outcomes = await asyncio.gather(*waiting, return_exceptions=True)
             with pytest.raises(WorkerGone):
                 await workers.submit("later")
@@ -155,8 +156,8 @@ def test_the_analyser_reads_pages_in_a_worker_as_it_would_inline(extractor: Any)
     assert all(o.cpu_seconds > 0 for o in in_worker)
 
 
-def test_the_analyser_reads_pages_itself_once_its_worker_is_killed(extractor: Any,
-                                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_the_analyser_reads_pages_itself_once_its_worker_is_killed(
+        extractor: Any, caplog: pytest.LogCaptureFixture) -> None:
     pages = _fetched_pages(40)
 
     async def scenario() -> list[Any]:
@@ -283,4 +284,5 @@ def test_a_crawl_reads_pages_alike_in_a_worker_and_inline_and_survives_a_killed_
     assert _rows(tmp_path / "killed") == expected
     log = (tmp_path / "killed.log").read_text(encoding="utf-8")
     assert "read in the crawl's process from now on" in log
-    assert "read in the crawl's process" not in (tmp_path / "worker.log").read_text(encoding="utf-8")
+    worker_log = (tmp_path / "worker.log").read_text(encoding="utf-8")
+    assert "read in the crawl's process" not in worker_log

@@ -26,7 +26,7 @@ import pytest
 
 from crawler.render import find_browser, script_built_signs
 from tests.farm import Farm, Site, generate_sites, load_sites
-from tests.test_distributed import REDIS_SERVER, redis_url  # noqa: F401 (a fixture)
+from tests.servers import REDIS_SERVER
 
 RENDER_SITES = Path(__file__).parent / "farm" / "sites" / "render.toml"
 SITES = [site for site in load_sites(RENDER_SITES) if site.expect]
@@ -211,7 +211,7 @@ def test_a_distributed_worker_renders_as_a_crawl_does(crawls: dict[str, Any], re
                                                       tmp_path: Path) -> None:
     def cli(*arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "crawler.cli", *arguments],
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600, check=False)
 
     assert cli("enqueue", *map(_target, SITES), "--redis", redis_url).returncode == 0
     with Farm(RENDER_SITES) as farm:
@@ -233,7 +233,7 @@ def test_a_distributed_worker_renders_as_a_crawl_does(crawls: dict[str, Any], re
 def test_a_worker_takes_no_screenshots_option(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", "--redis",
                           "redis://127.0.0.1:9/0", "--render", "always", "--screenshots"],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode == 2 and "--screenshots" in run.stderr
 
 
@@ -318,7 +318,8 @@ def test_a_resumed_crawl_keeps_the_screenshots_of_the_runs_before(tmp_path: Path
         assert first.wait(timeout=120) == 3  # stopped: a partial report
         before = shot_rows()
         assert before
-        second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                                check=False)
     assert second.returncode in (0, 1), second.stderr
     rows = {row["input"]: row for row in map(json.loads, (out / "results.jsonl").read_text(
         "utf-8").splitlines())}

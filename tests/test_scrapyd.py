@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 import requests
 
 from tests.farm import FAULT_SITES, Farm, generate_sites
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("crawler", "patterns", "reports", "pyproject.toml", "README.md", "scrapy.cfg",
@@ -33,12 +33,6 @@ PROJECT_FILES = ("crawler", "patterns", "reports", "pyproject.toml", "README.md"
 PROJECT = "footer_audit"  # scrapy.cfg's [deploy] project
 SITES = generate_sites(20, seed=41, page_size=(3_000, 6_000))
 FAULT_TARGETS = ("www.farm-basic.cn", "www-only.cn", "www.fault-refused.cn")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +58,7 @@ def egg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Scrapyd on 127.0.0.1 (free port), its eggs, logs and queues in a temp dir."""
     home = tmp_path_factory.mktemp("scrapyd")
-    port = _free_port()
+    port = free_port()
     (home / "scrapyd.conf").write_text(
         "[scrapyd]\nbind_address = 127.0.0.1\n"
         f"http_port = {port}\neggs_dir = eggs\nlogs_dir = logs\ndbs_dir = dbs\nitems_dir =\n"
