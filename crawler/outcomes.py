@@ -29,7 +29,7 @@ from crawler.faults import IncompleteBody
 from crawler.safety import BlockedAddress
 
 OUTCOMES = ("ok", "unreachable", "not_html", "too_large", "blocked_by_robots", "blocked",
-            "invalid_input")
+            "unreadable", "invalid_input")
 
 # Squid's error names (X-Squid-Error header, or the CONNECT reason) -> our reason.
 _PROXY_ERRORS = {

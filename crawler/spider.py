@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler.analysis import FetchedPage, PageAnalyser, extract_workers
 from crawler.outcomes import classify_failure
+from crawler.page_worker import WorkerError
 from crawler.redact import redact
 from crawler.render import RenderFailed, Renderer, render_error, rendered_fields
 from crawler.results import failed_result, invalid_result
@@ -156,9 +157,15 @@ class FooterSpider(scrapy.Spider):
             return failed_result(target, "not_html", media, f"the home page is {media}, not HTML",
                                  attempts, utc_now(), final_url=response.url,
                                  redirects=redirects, status=response.status)
-        outcome = await self.analyser.analyse(FetchedPage(
-            target, response.url, response.status, content_type, response.body, redirects,
-            attempts, utc_now(), follow_redirect=not meta.get("page_redirected")))
+        try:
+            outcome = await self.analyser.analyse(FetchedPage(
+                target, response.url, response.status, content_type, response.body, redirects,
+                attempts, utc_now(), follow_redirect=not meta.get("page_redirected")))
+        except Exception as error:  # a bug in reading the page must not lose the site's row
+            self.logger.exception("could not read the home page of %s", target.key)
+            return failed_result(target, "unreadable", "internal_error", _describe(error),
+                                 attempts, utc_now(), final_url=response.url,
+                                 redirects=redirects, status=response.status)
         self.crawler.stats.inc_value("footer_audit/page_cpu_seconds", outcome.cpu_seconds)
         if outcome.result is None:
             return response.request.replace(
@@ -198,6 +205,9 @@ class FooterSpider(scrapy.Spider):
                                                   outcome.result["footer"]["selector"])
         except RenderFailed as error:
             return {**static, **rendered_fields(meta["render_reason"], error=error.reason)}
+        except Exception:  # a bug in reading the rendered page: the static row stands
+            self.logger.exception("could not read the rendered page of %s", static["key"])
+            return {**static, **rendered_fields(meta["render_reason"], error="internal_error")}
         finally:
             await self.renderer.close(page)
         return {**outcome.result, **rendered_fields(meta["render_reason"], screenshot=shot)}
@@ -232,6 +242,22 @@ class FooterSpider(scrapy.Spider):
             attempts, utc_now(), status=getattr(response, "status", None),
             final_url=request.url, redirects=list(meta.get("redirect_urls", [])),
         )
+
+
+def _describe(error: Exception) -> str:
+    """An internal error in a few words: its type and message (a worker's: the last line
+    of its traceback).
+
+    >>> _describe(WorkerError("Traceback (most recent call last):\\n  ...\\nKeyError: 'x'\\n"))
+    "KeyError: 'x'"
+    >>> _describe(ValueError("bad"))
+    'ValueError: bad'
+    """
+    if isinstance(error, WorkerError) and str(error).strip():
+        text = str(error).strip().splitlines()[-1]
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return redact(text)[:300]
 
 
 def _furthest(attempts: list[dict[str, str]]) -> tuple[str, str]:

@@ -22,6 +22,7 @@ import pytest
 from crawler.analysis import FetchedPage, PageAnalyser, analyse_page, extract_workers
 from crawler.page_worker import PageWorkers, WorkerError, WorkerGone
 from crawler.targets import TargetCounts, iter_targets
+from reports.verdict import judge
 from tests.farm import DEMO_SITES, Farm, generate_sites, load_sites, parse_sites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,6 +192,44 @@ def test_the_analyser_reads_pages_itself_when_no_worker_can_start(
     inline = [analyse_page(extractor, page) for page in pages]
     assert [_without_cpu(o) for o in outcomes] == [_without_cpu(o) for o in inline]
     assert caplog.text.count("a page worker could not be started") == 1
+
+
+@pytest.mark.parametrize("error", [
+    ValueError("a bug in reading the page"),
+    WorkerError("Traceback (most recent call last):\n  File ...\n"
+                "ValueError: a bug in reading the page\n"),
+])
+def test_a_page_that_cannot_be_read_still_gets_its_row(
+        error: Exception, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import HtmlResponse
+    from scrapy.settings import Settings
+
+    from crawler.spider import FooterSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    settings.set("FOOTER_AUDIT_EXTRACT_WORKERS", 0)
+    spider = FooterSpider.from_crawler(Crawler(FooterSpider, settings), targets="www.example.cn")
+    (target,) = iter_targets(["www.example.cn"], TargetCounts())
+
+    async def broken(page: FetchedPage) -> Any:
+        raise error
+
+    monkeypatch.setattr(spider.analyser, "analyse", broken)
+    url = "https://www.example.cn/"
+    request = Request(url, meta={"target": target, "attempts": [], "pending": [],
+                                 "www_tried": False})
+    response = HtmlResponse(url, body=b"<p>\xe4\xba\xac</p>", request=request,
+                            headers={"Content-Type": "text/html; charset=utf-8"})
+    row = _run(spider.parse(response))
+    assert (row["outcome"], row["reason"]) == ("unreadable", "internal_error")
+    assert row["message"] == "ValueError: a bug in reading the page"
+    assert (row["key"], row["final_url"], row["status"]) == ("www.example.cn", url, 200)
+    assert "could not read the home page of www.example.cn" in caplog.text
+    verdict = judge(row)  # could not be checked: not a missing number
+    assert (verdict.verdict, verdict.problems) == ("unreachable", ("unreadable:internal_error",))
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("0", 0), (2, 2), ("auto", None), (None, None)])
