@@ -89,8 +89,8 @@ ITEM_PIPELINES = {"crawler.pipelines.ReportPipeline": 800}
 # processes (crawler.page_worker); 0: in the crawl's own process; "auto": one when the
 # crawl may use two cores or more, else none. Scrapy keeps one core busy and reading
 # costs ~1.7 ms a page, about a third of the CPU of fetching it: with bench/crawl_speed.py
-# on two cores (2,500 sites of 60-120 KB) inline reading ran at 0.63 of the bare
-# spider's rate, one worker at 0.90. A worker costs ~60 MB of memory.
+# on two cores (2,500 sites of 60-120 KB) inline reading ran at 0.72 of the bare
+# spider's rate, one worker at 0.87-0.89 (best of 3). A worker costs ~60 MB of memory.
 FOOTER_AUDIT_EXTRACT_WORKERS = "auto"
 
 # Rendering in headless Chromium (crawler.render, --render): "never", "auto" (pages
