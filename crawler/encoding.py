@@ -5,8 +5,7 @@ as strict UTF-8 is UTF-8 (GBK text almost never does); otherwise the declared
 charset is used, with GB18030 (a superset of GBK and GB2312) for any Chinese
 declaration, for none, for a declared codec that is no text encoding, and for a
 Western single-byte declaration (a server's ISO-8859-1 default) over bytes that read
-as GBK characters. Bytes that
-do not decode become U+FFFD; decoding never raises.
+as GBK characters. Bytes that do not decode become U+FFFD; decoding never raises.
 """
 
 from __future__ import annotations

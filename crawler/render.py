@@ -254,9 +254,14 @@ def screenshot_spool(out_dir: str | os.PathLike[str],
     ('/r/.out.screenshots', '/s/screenshots')
     """
     if state_dir is not None:
-        return Path(state_dir).absolute() / SCREENSHOT_DIR
+        return kept_screenshots(state_dir)
     out = Path(out_dir).absolute()
     return out.with_name(f".{out.name}.{SCREENSHOT_DIR}")
+
+
+def kept_screenshots(state_dir: str | os.PathLike[str]) -> Path:
+    """Where a crawl with ``--state`` keeps its screenshots from run to run."""
+    return Path(state_dir).absolute() / SCREENSHOT_DIR
 
 
 def screenshot_name(key: str) -> str:

@@ -98,8 +98,8 @@ class FooterSpider(scrapy.Spider):
                                                  crawl_fingerprint(settings))
             spider.done = spider.crawl_state.done()
         year = audit_year(settings)
-        spider.analyser = PageAnalyser(settings.getlist("FOOTER_AUDIT_PATTERNS"), year,
-                                       extract_workers(settings.get("FOOTER_AUDIT_EXTRACT_WORKERS")))
+        workers = extract_workers(settings.get("FOOTER_AUDIT_EXTRACT_WORKERS"))
+        spider.analyser = PageAnalyser(settings.getlist("FOOTER_AUDIT_PATTERNS"), year, workers)
         spider.extractor = spider.analyser.extractor
         spider.renderer = Renderer.from_settings(settings, spider.extractor.catalogue.anchors)
         # Through a proxy, plain http requests to every site share the connections to

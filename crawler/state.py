@@ -36,7 +36,7 @@ from typing import IO, Any
 from scrapy.settings import BaseSettings
 
 from crawler.redact import redact
-from crawler.render import screenshot_spool
+from crawler.render import kept_screenshots
 from crawler.targets import Entry
 
 STATE_FILE, ROWS_FILE = "state.json", "results.jsonl"
@@ -183,7 +183,7 @@ class CrawlState:
             raise StateError(f"state directory {directory} holds other files; "
                              "use a new or empty directory")
         directory.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(screenshot_spool("", directory), ignore_errors=True)  # a finished crawl's
+        shutil.rmtree(kept_screenshots(directory), ignore_errors=True)  # a finished crawl's
         state = cls(directory, {"version": STATE_VERSION, "crawl": crawl,
                                 "started_at": _now(), "runs": 0, "finished": False})
         state.rows_path.write_bytes(b"")
