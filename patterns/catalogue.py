@@ -385,9 +385,16 @@ def load_catalogue(extra_dirs: Iterable[Path] = ()) -> Catalogue:
 # --- scanning ------------------------------------------------------------------------
 
 
-class _Fields(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
+class _Fields:
+    """A match's groups as the number template reads them: unmatched or absent ones empty."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, groups: Mapping[str, str | None]) -> None:
+        self.groups = groups
+
+    def __getitem__(self, key: str) -> str:
+        return self.groups.get(key) or ""
 
 
 _Candidate = tuple[int, int, int, Category, Rule, RuleMatch]  # start, end, order, …
@@ -579,7 +586,7 @@ class Catalogue:
         if rule.number is None:
             number = compact(match.text)
         else:
-            number = compact(rule.number.format_map(_Fields({k: v or "" for k, v in groups.items()})))
+            number = compact(rule.number.format_map(_Fields(groups)))
         if rule.upper:
             number = number.upper()
         issues: list[Issue] = []

@@ -115,10 +115,9 @@ def _length(params: _Params, tables: Tables) -> Check:
         value = compact(groups.get(group))
         if not value:
             return []
-        size = len(value) if count == "chars" else sum(ch.isdigit() for ch in value)
-        if count == "digits" and not value.isdigit():
-            size = len(value)  # masks (x, *) stand for digits
-        return [] if size in lengths else [Issue(code, "problem")]
+        # counted in characters either way: where a value is not all digits, its masks
+        # (x, *) stand for digits
+        return [] if len(value) in lengths else [Issue(code, "problem")]
 
     return check
 
@@ -164,7 +163,7 @@ def is_placeholder(value: str, known: frozenset[str] = frozenset()) -> bool:
         return False
     if value in known or _MASK.search(value):
         return True
-    digits = _NOT_DIGIT.sub("", value)
+    digits = value if value.isdecimal() else _NOT_DIGIT.sub("", value)
     if len(digits) >= 4 and len(set(digits)) == 1:
         return True
     return len(digits) >= 6 and digits in "0123456789012"
