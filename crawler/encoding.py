@@ -31,11 +31,11 @@ def declared_charset(body: bytes, content_type: str | None = None) -> str | None
     'utf-8'
     """
     if content_type:
-        m = _HEADER_CHARSET.search(content_type)
-        if m:
-            return m.group(1).lower()
-    m = _META_CHARSET.search(body[:4096])
-    return m.group(1).decode("ascii").lower() if m else None
+        header = _HEADER_CHARSET.search(content_type)
+        if header:
+            return header.group(1).lower()
+    meta = _META_CHARSET.search(body[:4096])
+    return meta.group(1).decode("ascii").lower() if meta else None
 
 
 def _codec(name: str | None) -> str | None:

@@ -481,7 +481,7 @@ class _Keywords:
         >>> _Keywords(["ICP", "备", "许可证"]).find("设备。Icp 许可证：<b>B2</b>-2009", 0, 25, 9)
         [(3, 6), (7, 10)]
         """
-        found = set()
+        found: set[tuple[int, int]] = set()
         for probe, offset, literals, anchors in self.probes:
             match = anchors.match
             pos = text.find(probe, start + offset, end)
@@ -681,7 +681,7 @@ class Extractor:
                 if not match:
                     continue
                 code = match.group("code")
-                starts, ends = spans.get(category, ((), ()))
+                starts, ends = spans.get(category, ([], []))
                 last = bisect_left(starts, anchor.end) - 1  # the last number starting in or before the link
                 if last >= 0 and ends[last] > anchor.start:
                     continue

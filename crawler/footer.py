@@ -132,6 +132,7 @@ def content_end(text: str) -> int:
         if closing is None:
             return end
         name = closing.group(1).lower()
+        start: int | None
         if name == "script" or name == "style":
             start = text.rfind("<" + name, 0, end)
             start = max(start, text.rfind("<" + name.upper(), max(0, start), end))
@@ -285,7 +286,9 @@ def _enclosing_marker(text: str, low: int, end: int, inner: int) -> tuple[int, i
     found_at = sorted(match.start() for match in _MARKER_WORDS[0].finditer(text, low, end))
     for at in found_at[:MAX_ENCLOSING]:
         found = _start_tag_at(text, at)
-        marker = found and _marker_rank(found[1])
+        if found is None:
+            continue
+        marker = _marker_rank(found[1])
         if marker and marker[0] <= _FOOTER_WORD_RANK and not _closes_before(
                 text, found[0], _TAG_NAME.match(found[1]).group(1), inner):  # type: ignore[union-attr]
             return marker[0], found[0], marker[1]

@@ -93,25 +93,22 @@ class Rule:
                     for start, end in spans for m in self.regex.finditer(text, start, end)
                     if m.end() > m.start() and (taken is None or taken.find(1, m.start(), m.end()) < 0)]
         found = []
-        search, before_search = self.regex.search, self.before and self.before.search
+        search, before_search = self.regex.search, self.before.search
         for start, end in spans:
             pos = floor = start
             while (main := search(text, pos, end)) is not None:
-                begin = main.start()
-                if before_search:
-                    before = before_search(text, max(floor, begin - BEFORE_REACH), begin)
-                    if before is None:
-                        pos = begin + 1
-                        continue
-                    begin = before.start()
+                before = before_search(text, max(floor, main.start() - BEFORE_REACH), main.start())
+                if before is None:
+                    pos = main.start() + 1
+                    continue
+                begin = before.start()
                 if main.end() == begin:  # an empty match finds nothing
                     pos = begin + 1
                     continue
                 pos = floor = main.end()
                 if taken is None or taken.find(1, begin, main.end()) < 0:
                     groups = main.groupdict()
-                    if before_search:
-                        groups.update(before.groupdict())
+                    groups.update(before.groupdict())
                     found.append(RuleMatch(begin, main.end(), text[begin:main.end()], groups))
         return found
 
@@ -569,7 +566,7 @@ class Catalogue:
                 digits.setdefault(category.id, []).append(_NOT_DIGITS.sub("", match.text))
         shown = {category_id: "\n".join(found) for category_id, found in digits.items()}
         return [(category, rule, match) for category, rule, match in numbers
-                if rule.kind != "link" or match.groups["code"] not in shown.get(category.id, "")]
+                if rule.kind != "link" or (match.groups["code"] or "") not in shown.get(category.id, "")]
 
     def judge_link(self, category: str, link_number: LinkNumber, match: re.Match[str],
                    year: int) -> Hit:
