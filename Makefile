@@ -9,11 +9,14 @@ DEMO_OUT ?= demo-report
 
 .PHONY: demo test bench clean browser redis
 
-$(STAMP): pyproject.toml
+# The page-reading modules are compiled in place (setup.py): a change to a module of
+# their packages reinstalls, which rebuilds them.
+$(STAMP): pyproject.toml setup.py $(wildcard crawler/*.py patterns/*.py)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@# a rebuild that found nothing to recompile (a comment changed) copies older modules
+	touch $(STAMP) $(wildcard *.so crawler/*.so patterns/*.so)
 
 demo: $(STAMP)
 	$(PY) -m tests.farm.demo --out $(DEMO_OUT)
@@ -47,4 +50,4 @@ bench: $(STAMP)
 	$(PY) bench/report_speed.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache build *.so crawler/*.so patterns/*.so

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = ('<html><body><div id="footer"><a href="https://beian.miit.gov.cn/">京ICP备2021012345号-1</a>'
@@ -57,17 +61,33 @@ def test_bad_patterns_directory_is_a_clear_error(tmp_path: Path) -> None:
     assert b"broken.toml" in result.stderr and b"Traceback" not in result.stderr
 
 
-def test_wheel_ships_the_pattern_files_and_runs_anywhere(tmp_path: Path) -> None:
+def _can_compile() -> bool:
+    """Whether this machine can build the compiled modules: a C compiler and Python's headers."""
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    return shutil.which(os.environ.get("CC", "cc")) is not None and headers.exists()
+
+
+@pytest.mark.parametrize("compiler", ["as found", "missing"])
+def test_wheel_ships_the_pattern_files_and_runs_anywhere(tmp_path: Path, compiler: str) -> None:
     """A built wheel (not the checkout) carries every pattern file and table and
-    extracts from any working directory."""
+    extracts from any working directory; its page-reading modules are compiled where a
+    C compiler is found and plain Python where none is, and read every page fixture as
+    the checkout does."""
+    source = tmp_path / "source"  # without the checkout's build products, which pip would reuse
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".*", "build", "*.egg-info", "*.so", "__pycache__", "demo-report"))
+    env = {**os.environ, **({"CC": "/bin/false"} if compiler == "missing" else {})}
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(tmp_path / "dist"), str(REPO)], capture_output=True, timeout=600)
+                            "-w", str(tmp_path / "dist"), str(source)],
+                           capture_output=True, timeout=900, env=env)
     assert build.returncode == 0, build.stderr.decode()
     wheel = next((tmp_path / "dist").glob("footer_audit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {Path(n).name for n in names if n.startswith("patterns/") and n.endswith(".toml")}
     expected = {p.name for p in (REPO / "patterns").rglob("*.toml")}
     assert expected <= shipped
+    compiled = any(n.startswith("crawler/extract.") and not n.endswith(".py") for n in names)
+    assert compiled == (compiler == "as found" and _can_compile())
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
@@ -77,6 +97,12 @@ def test_wheel_ships_the_pattern_files_and_runs_anywhere(tmp_path: Path) -> None
     result = run("page.html", "--format", "jsonl", cwd=elsewhere, env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert json.loads(result.stdout)["findings"][0]["number"] == "京ICP备2021012345号-1"
-    probe = subprocess.run([sys.executable, "-c", "import patterns; print(patterns.__file__)"],
+    probe = subprocess.run([sys.executable, "-c", "import crawler.extract; print(crawler.extract.__file__)"],
                            capture_output=True, text=True, cwd=elsewhere, env=env)
     assert probe.stdout.startswith(str(site))
+    assert probe.stdout.strip().endswith(".py") != compiled
+    pages = sorted(str(path) for path in (REPO / "tests" / "pages").glob("*/page.html"))
+    from_wheel = run(*pages, "--format", "jsonl", cwd=elsewhere, env=env)
+    from_checkout = run(*pages, "--format", "jsonl")
+    assert from_wheel.returncode == from_checkout.returncode == 0
+    assert from_wheel.stdout == from_checkout.stdout
