@@ -20,6 +20,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError
 
 # The page-reading path: every module it runs per page, and nothing that imports Scrapy.
 COMPILED = [
@@ -40,7 +41,7 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
-        except Exception as error:  # a compiler's failure comes in many classes
+        except (BaseError, CCompilerError, OSError) as error:  # no compiler, no headers…
             for extension in self.extensions:
                 for built in (Path(self.get_ext_fullpath(extension.name)),
                               Path(self.get_ext_filename(extension.name))):
@@ -59,7 +60,7 @@ def compiled_modules() -> list:
         return []
     try:  # mypyc type-checks the modules first; lxml has no type information
         return mypycify(["--ignore-missing-imports", *COMPILED], opt_level="3")
-    except (Exception, SystemExit) as error:  # a type error stops mypyc with SystemExit
+    except SystemExit as error:  # how mypyc stops on a type error
         print(f"footer-audit: the page-reading modules cannot be compiled ({error}); "
               "they are installed as plain Python", file=sys.stderr)
         return []
