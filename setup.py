@@ -5,7 +5,7 @@ judging numbers) are compiled to C with mypyc when the build has a C compiler an
 Python's headers: a page is then read in about four fifths of the time. Where they
 cannot be compiled, or with ``FOOTER_AUDIT_COMPILE=0`` in the environment, they are
 installed as plain Python, which gives the same results more slowly; the build says
-so in a warning. ``python -m bench.extract_speed`` reports which kind it measured.
+so in a warning. ``python bench/extract_speed.py`` reports which kind it measured.
 
 ``scrapyd-deploy`` builds the project's egg with ``setup.py bdist_egg`` (without this
 file it writes its own, which leaves out the pattern files). An egg stays plain
@@ -42,10 +42,8 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except (BaseError, CCompilerError, OSError) as error:  # no compiler, no headers…
-            for extension in self.extensions:
-                for built in (Path(self.get_ext_fullpath(extension.name)),
-                              Path(self.get_ext_filename(extension.name))):
-                    built.unlink(missing_ok=True)
+            for extension in self.extensions:  # where this build put them (in place or not)
+                Path(self.get_ext_fullpath(extension.name)).unlink(missing_ok=True)
             self.warn(f"footer-audit: the page-reading modules were not compiled ({error}); "
                       "they are installed as plain Python, which reads pages more slowly")
 
